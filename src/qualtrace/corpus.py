@@ -1,0 +1,39 @@
+"""Find the documents of the corpus and give each a stable, path-safe id."""
+from __future__ import annotations
+
+import glob
+import hashlib
+import re
+import unicodedata
+from pathlib import Path
+
+from .io import InputError
+
+SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+
+
+def doc_id_for(path: str) -> str:
+    """The file stem when it is already safe; otherwise an ASCII slug plus a short hash of the
+    name, so "Kapitel ä.txt" and "Kapitel a.txt" stay distinct and shell metacharacters never
+    reach a command line or a wildcard."""
+    stem = Path(path).stem
+    if SAFE_ID.fullmatch(stem):
+        return stem
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^A-Za-z0-9]+", "_", ascii_stem).strip("_") or "doc"
+    digest = hashlib.sha1(Path(path).name.encode("utf-8")).hexdigest()[:8]
+    return f"{slug}-{digest}"
+
+
+def discover(patterns: list[str]) -> dict[str, str]:
+    """Map doc_id -> path for every file matching the patterns, in sorted path order."""
+    paths = sorted({p for pattern in patterns for p in glob.glob(pattern) if Path(p).is_file()})
+    documents: dict[str, str] = {}
+    for path in paths:
+        doc_id = doc_id_for(path)
+        if doc_id in documents:
+            raise InputError(
+                f"{path}: gets the same document id '{doc_id}' as {documents[doc_id]}; "
+                "rename one of them (ids come from the file name without its extension)")
+        documents[doc_id] = path
+    return documents

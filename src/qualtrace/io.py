@@ -1,0 +1,110 @@
+"""Reading raw inputs strictly and writing outputs atomically.
+
+Every output goes through a temporary file in the destination folder and an `os.replace`, so a
+killed job never leaves a truncated file that a later run would trust.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+
+class InputError(Exception):
+    """A raw input that cannot be ingested; the message names the file and the problem."""
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    return sha256_bytes(Path(path).read_bytes())
+
+
+def decode_raw(data: bytes, path: str | os.PathLike) -> str:
+    """Decode a raw file as UTF-8, refusing what would make spans meaningless.
+
+    A BOM is kept (it is character 0 of the text, as SPEC defines offsets).
+    """
+    name = str(path)
+    if not data:
+        raise InputError(f"{name}: the file is empty; remove it from data/raw/ or add its text")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise InputError(
+            f"{name}: NUL byte at byte offset {nul}; the file looks binary or UTF-16. "
+            "Save it as UTF-8 text"
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        bad = data[err.start:err.start + 1].hex()
+        raise InputError(
+            f"{name}: not valid UTF-8 at byte offset {err.start} (byte 0x{bad}: {err.reason}); "
+            "re-save the file as UTF-8 (for example `iconv -f WINDOWS-1252 -t UTF-8`)"
+        ) from None
+    if not text.lstrip("\ufeff").strip():
+        raise InputError(f"{name}: the file contains only whitespace; remove it or add its text")
+    return text
+
+
+def read_raw(path: str | os.PathLike) -> str:
+    return decode_raw(Path(path).read_bytes(), path)
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def csv_text(fieldnames: Sequence[str], rows: Iterable[Mapping[str, object]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(fieldnames), lineterminator="\n",
+                            extrasaction="raise")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: _cell(row.get(key, "")) for key in fieldnames})
+    return buffer.getvalue()
+
+
+def write_csv(path: str | os.PathLike, fieldnames: Sequence[str],
+              rows: Iterable[Mapping[str, object]]) -> None:
+    atomic_write_text(path, csv_text(fieldnames, rows))
+
+
+def read_csv(path: str | os.PathLike) -> list[dict[str, str]]:
+    # newline="" keeps CR/LF inside quoted cells exactly as written.
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def write_json(path: str | os.PathLike, data: object) -> None:
+    atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

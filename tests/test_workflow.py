@@ -1,0 +1,112 @@
+"""End to end: the real Snakefile on the mini corpus in tests/fixtures/, run with --directory."""
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+
+import pytest
+
+from qualtrace.io import read_csv
+from workflow_helpers import ROOT, make_project, planned_jobs, snakemake
+from conftest import MINI
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    work = make_project(tmp_path_factory.mktemp("mini"), MINI)
+    snakemake(work)
+    return work
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_tables_follow_the_contract(built):
+    documents = read_csv(built / "data/processed/documents.csv")
+    segments = read_csv(built / "data/processed/segments.csv")
+    assert [d["doc_id"] for d in documents] == ["ch07_compact", "ch08_spaced_crlf"]
+    for doc in documents:
+        raw = (built / doc["path"]).read_bytes()
+        assert doc["sha256"] == hashlib.sha256(raw).hexdigest()
+        text = raw.decode("utf-8")
+        assert int(doc["n_chars"]) == len(text)
+        for seg in (s for s in segments if s["doc_id"] == doc["doc_id"]):
+            assert text[int(seg["start"]):int(seg["end"])] == seg["text"]
+    # Title and preamble repeat across the two documents: boilerplate in both.
+    repeated = [s for s in segments if s["repeated_across_documents"] == "true"]
+    assert {s["kind"] for s in repeated} >= {"title", "preamble"}
+    assert all(s["boilerplate"] == "true" for s in repeated)
+    # The same interview cited in both chapters with two spellings gets one id.
+    smtl = {s["speaker_group_raw"] for s in segments
+            if s["interview_id"] == "senior_manager_team_leader-03"}
+    assert smtl == {"Senior managers / team leaders interview 3",
+                    "Senior manager / team leader interview 3"}
+
+
+def test_editing_one_document_reruns_only_it_and_the_gathers(built):
+    assert planned_jobs(built)[0] == {}, "a finished build has nothing to do"
+    raw = built / "data/raw/ch07_compact.txt"
+    original = raw.read_bytes()
+    try:
+        raw.write_bytes(original + b"One more finding was reported.\n")
+        jobs, outputs = planned_jobs(built)
+        assert jobs["segment_document"] == 1
+        assert "data/interim/segments/ch07_compact.json" in outputs
+        assert "data/interim/segments/ch08_spaced_crlf.json" not in outputs
+        assert jobs["segments_table"] == 1
+    finally:
+        raw.write_bytes(original)
+
+
+def test_adding_a_document_adds_it(tmp_path):
+    work = make_project(tmp_path, MINI)
+    (work / "data/raw/notes on practice.md").write_text(
+        "# 9. Notes\n\nA finding about practice.\n", encoding="utf-8")
+    snakemake(work)
+    documents = read_csv(work / "data/processed/documents.csv")
+    added = next(d for d in documents if d["path"].endswith("notes on practice.md"))
+    assert added["chapter_number"] == "9" and added["doc_id"].startswith("notes_on_practice-")
+
+
+@pytest.mark.parametrize("name, data, expected", [
+    ("bad.txt", "Caf\u00e9 \u201cquote\u201d".encode("cp1252"), "not valid UTF-8 at byte offset 3"),
+    ("nul.txt", b"Title\x00\n", "NUL byte at byte offset 5"),
+    ("empty.txt", b"", "the file is empty"),
+    ("blank.txt", b" \n\n", "only whitespace"),
+])
+def test_bad_input_stops_with_clear_message_and_keeps_outputs(built, name, data, expected):
+    tables = [built / "data/processed/documents.csv", built / "data/processed/segments.csv"]
+    before = [digest(t) for t in tables]
+    bad = built / "data/raw" / name
+    bad.write_bytes(data)
+    try:
+        result = snakemake(built, check=False)
+        assert result.returncode != 0
+        assert f"data/raw/{name}: " in result.stderr and expected in result.stderr
+        assert [digest(t) for t in tables] == before
+        assert not list((built / "data").rglob(".*.tmp"))
+    finally:
+        bad.unlink()
+
+
+def test_duplicate_document_is_refused(built):
+    copy = built / "data/raw/zz_copy.txt"
+    copy.write_bytes((built / "data/raw/ch07_compact.txt").read_bytes().replace(b"\n", b"\r\n"))
+    try:
+        result = snakemake(built, check=False)
+        assert result.returncode != 0
+        assert "data/raw/zz_copy.txt: has the same text as data/raw/ch07_compact.txt" in (
+            result.stderr)
+    finally:
+        copy.unlink()
+
+
+def test_lint_is_clean():
+    result = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Lints for" not in result.stdout + result.stderr

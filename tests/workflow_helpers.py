@@ -1,0 +1,41 @@
+"""Run the real workflow on a copy of a fixture corpus (shared by the end-to-end tests)."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEFILE = ROOT / "Snakefile"
+JOB = re.compile(r"^(?:local)?rule (\w+):$", re.MULTILINE)
+OUTPUT = re.compile(r"^\s+output: (.+)$", re.MULTILINE)
+
+
+def make_project(tmp_path: Path, fixture: Path) -> Path:
+    """A work directory with the fixture's raw data and the repository's config."""
+    work = tmp_path / "project"
+    shutil.copytree(fixture / "data", work / "data")
+    shutil.copytree(ROOT / "config", work / "config")
+    return work
+
+
+def snakemake(work: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--directory", str(work),
+         "--cores", "2", *args],
+        capture_output=True, text=True, env=env, cwd=work)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def planned_jobs(work: Path) -> tuple[Counter, set[str]]:
+    """Rules and outputs a dry run would execute."""
+    out = snakemake(work, "--dry-run").stdout
+    outputs = {path.strip() for line in OUTPUT.findall(out) for path in line.split(",")}
+    return Counter(JOB.findall(out)), outputs

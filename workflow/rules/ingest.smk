@@ -1,0 +1,32 @@
+# Ingestion: one job per document, then a gather into the corpus tables.
+
+
+rule segment_document:
+    input:
+        raw_path,
+    output:
+        "data/interim/segments/{doc}.json",
+    params:
+        rules=INGEST_RULES,
+    log:
+        "logs/segment_document/{doc}.log",
+    conda:
+        ENVIRONMENT
+    shell:
+        "python -m qualtrace --log {log:q} ingest {input:q} --doc-id {wildcards.doc}"
+        " --rules {params.rules:q} --output {output:q}"
+
+
+rule segments_table:
+    input:
+        parsed_documents,
+    output:
+        documents="data/processed/documents.csv",
+        segments="data/processed/segments.csv",
+    log:
+        "logs/segments_table.log",
+    conda:
+        ENVIRONMENT
+    shell:
+        "python -m qualtrace --log {log:q} gather-segments {input:q}"
+        " --documents {output.documents:q} --segments {output.segments:q}"
