@@ -12,10 +12,27 @@ validate(config, "workflow/schemas/config.schema.yaml")
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/ingest.smk"
+include: "workflow/rules/code.smk"
+include: "workflow/rules/analyse.smk"
+include: "workflow/rules/export.smk"
 
 
 rule all:
     input:
         "data/processed/documents.csv",
         "data/processed/segments.csv",
+        "data/processed/codings.csv",
+        "data/processed/facets.csv",
+        "data/processed/theme_summary.csv",
+        "data/processed/theme_cooccurrence.csv",
+        "data/processed/theme_by_stakeholder.csv",
+        "data/processed/theme_by_area.csv",
+        "data/processed/coding_validation.csv",
+        "data/processed/coding_disagreements.csv",
+        "data/processed/checks.csv",
+        "reports/qualtrace.qdpx",
+        "reports/codebook.qdc",
+        "reports/codebook_taguette.csv",
+        "reports/provenance.json",
+        "ro-crate-metadata.json",
     default_target: True

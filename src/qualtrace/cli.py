@@ -9,6 +9,8 @@ import json
 import sys
 import traceback
 
+from .io import InputError
+
 
 def _log(log_path: str | None, line: str) -> None:
     if log_path:
@@ -33,6 +35,65 @@ def cmd_gather_segments(args) -> None:
     return f"{len(args.parsed)} documents gathered"
 
 
+def cmd_code(args) -> None:
+    from .codebook import load_codebook
+    from .coding import CODING_FIELDS, FACET_FIELDS, code_segments
+    from .io import read_csv, read_raw, write_csv
+
+    codebook = load_codebook(args.codebook)
+    documents = read_csv(args.documents)
+    raw_texts = {doc["doc_id"]: read_raw(doc["path"]) for doc in documents}
+    codings, facets = code_segments(read_csv(args.segments), raw_texts, codebook)
+    write_csv(args.codings, CODING_FIELDS, codings)
+    write_csv(args.facets, FACET_FIELDS, facets)
+    return f"{len(codings)} codings, {len(facets)} facet values"
+
+
+def cmd_check(args) -> str:
+    from .checks import CHECK_FIELDS, ITEM_FIELDS
+    from .checks.load import load_tables
+    from .checks.runner import ChecksFailed, run_checks
+    from .codebook import load_codebook
+    from .io import write_csv
+
+    tables = load_tables(args.documents, args.segments, args.codings, args.facets,
+                         args.breakdowns, load_codebook(args.codebook))
+    try:
+        checks, items, key_points, errors = run_checks(tables, json.loads(args.severity))
+    except ChecksFailed as err:
+        raise InputError(str(err)) from None
+    if errors:
+        raise InputError(errors)
+    write_csv(args.items, ITEM_FIELDS, items)
+    write_csv(args.key_points, ["key_point_id", "doc_id", "themes", "supported",
+                                "supporting_segment_ids", "shared_themes"], key_points)
+    write_csv(args.checks, CHECK_FIELDS, checks)
+    return "; ".join(f"{c['check_id']} {c['status']}" for c in checks)
+
+
+def cmd_trace(args) -> int:
+    from .trace import TraceError, as_json, as_text, trace
+
+    try:
+        description, passages = trace(args.ids, args.directory)
+    except TraceError as err:
+        print(f"qualtrace trace: {err}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(as_json(description, passages), ensure_ascii=False, indent=2))
+    else:
+        print(as_text(description, passages))
+    return 0 if all(p.ok for p in passages) else 1
+
+
+def cmd_manifest(args) -> str:
+    from .io import write_json
+    from .provenance import run_manifest
+
+    write_json(args.output, run_manifest(args.documents, args.codebook, args.config))
+    return f"manifest of {args.documents}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qualtrace", description=__doc__)
     parser.add_argument("--log", help="also append errors to this file")
@@ -50,18 +111,53 @@ def build_parser() -> argparse.ArgumentParser:
     gather.add_argument("--documents", required=True)
     gather.add_argument("--segments", required=True)
     gather.set_defaults(func=cmd_gather_segments)
+
+    code = sub.add_parser("code", help="apply the codebook: codings.csv and facets.csv")
+    code.add_argument("--codebook", required=True)
+    code.add_argument("--documents", required=True)
+    code.add_argument("--segments", required=True)
+    code.add_argument("--codings", required=True)
+    code.add_argument("--facets", required=True)
+    code.set_defaults(func=cmd_code)
+
+    check = sub.add_parser("check", help="run the consistency checks")
+    for name in ("codebook", "documents", "segments", "codings", "facets", "checks", "items",
+                 "key-points"):
+        check.add_argument(f"--{name}", required=True)
+    check.add_argument("--breakdowns", nargs="+", required=True)
+    check.add_argument("--severity", default="{}", help="check id -> severity, as JSON")
+    check.set_defaults(func=cmd_check)
+
+    manifest = sub.add_parser("manifest", help="inputs, codebook, config and software versions")
+    manifest.add_argument("--documents", required=True)
+    manifest.add_argument("--codebook", required=True)
+    manifest.add_argument("--config", nargs="+", required=True)
+    manifest.add_argument("--output", required=True)
+    manifest.set_defaults(func=cmd_manifest)
+
+    tracer = sub.add_parser(
+        "trace", help="print and re-verify the passages behind an id or a number",
+        description="IDS: a segment id, <segment>:<theme>, theme=<id> [<facet>=<value>], or a "
+                    "report number id. Exit 0 if every passage verifies, 1 if not, 2 if the id "
+                    "names nothing.")
+    tracer.add_argument("ids", nargs="+")
+    tracer.add_argument("--json", action="store_true", help="machine-readable output")
+    tracer.add_argument("--directory", default=".", help="the run directory (default: .)")
+    tracer.set_defaults(func=cmd_trace, returns_code=True)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .io import InputError
+    from .codebook import CodebookError
 
     args = build_parser().parse_args(argv)
     if args.log:  # one job, one log: never mix in a previous run's lines
         open(args.log, "w", encoding="utf-8").close()
+    if getattr(args, "returns_code", False):
+        return args.func(args)
     try:
         summary = args.func(args)
-    except InputError as err:
+    except (InputError, CodebookError) as err:
         print(f"qualtrace: error: {err}", file=sys.stderr)
         _log(args.log, f"error: {err}")
         return 1

@@ -79,7 +79,7 @@ def is_list_item(text: str) -> bool:
 
 def is_short_line(text: str, rules: IngestRules) -> bool:
     """Short, unpunctuated, capitalised: the shape of a heading (or a numbered list item)."""
-    if "\n" in text or len(text) > rules.heading_max_chars:
+    if not text or "\n" in text or len(text) > rules.heading_max_chars:
         return False
     if len(text.split()) > rules.heading_max_words or text.endswith(TERMINAL_PUNCTUATION):
         return False
@@ -107,7 +107,7 @@ def _kinds(blocks: list[Block], rules: IngestRules) -> tuple[list[str], int | No
     kinds: list[str] = []
     in_key_points = False
     for index, text in enumerate(texts):
-        if _fullmatch_any(rules.furniture, text):
+        if not text or _fullmatch_any(rules.furniture, text):  # "" is a lone BOM
             kind = "furniture"
         elif index == 0 and index != chapter_at and looks_like_heading(text, rules):
             kind = "title"

@@ -108,3 +108,25 @@ def _cell(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+class _Tee:
+    def __init__(self, *streams):
+        self.streams = streams
+
+    def write(self, data):
+        for stream in self.streams:
+            stream.write(data)
+            stream.flush()
+        return len(data)
+
+    def flush(self):
+        for stream in self.streams:
+            stream.flush()
+
+
+def tee_stderr_to(log_path: str) -> None:
+    """For Snakemake `script:` rules: keep messages on the terminal and in the rule's log."""
+    import sys
+
+    sys.stderr = _Tee(sys.__stderr__, open(log_path, "w", encoding="utf-8"))

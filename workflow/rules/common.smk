@@ -1,7 +1,14 @@
 # Input functions, wildcard constraints and shared values for every stage.
 import json
+from glob import glob
+
+from snakemake.io import strip_wildcard_constraints
 
 from qualtrace.corpus import discover
+from qualtrace.provenance import pin_source_date_epoch
+
+# Outputs carry no clock time: dates come from SOURCE_DATE_EPOCH, by default the last commit's.
+pin_source_date_epoch(workflow.basedir)
 
 DOCUMENTS = discover(config["corpus"]["patterns"])
 if not DOCUMENTS:
@@ -21,9 +28,51 @@ wildcard_constraints:
     doc=r"[A-Za-z0-9][A-Za-z0-9_-]*",
 
 
+GOLD = sorted({p for pattern in config.get("gold", {}).get("patterns", []) for p in glob(pattern)})
+
+BREAKDOWN_TABLES = [
+    f"data/processed/{name}.csv"
+    for name in (
+        "theme_summary",
+        "theme_cooccurrence",
+        "theme_by_stakeholder",
+        "theme_by_area",
+    )
+]
+
+
 def raw_path(wildcards):
     return DOCUMENTS[wildcards.doc]
 
 
 def parsed_documents(wildcards=None):
     return expand("data/interim/segments/{doc}.json", doc=sorted(DOCUMENTS))
+
+
+def raw_files(wildcards=None):
+    return [DOCUMENTS[doc] for doc in sorted(DOCUMENTS)]
+
+
+def gold_files(wildcards=None):
+    return GOLD
+
+
+def outputs_by_rule():
+    """Every file the workflow makes (but the provenance itself), by the rule that makes it."""
+    produced = {}
+    for step in workflow.rules:
+        if step.name in ("all", "provenance_manifest"):
+            continue
+        patterns = [strip_wildcard_constraints(str(p)) for p in step.output]
+        files = [path for p in patterns for path in expand(p, doc=sorted(DOCUMENTS))]
+        if files:
+            produced[step.name] = files
+    return produced
+
+
+def provenance_inputs(wildcards):
+    inputs = {"manifest": "data/processed/run_manifest.json"}
+    inputs["outputs"] = sorted({p for paths in outputs_by_rule().values() for p in paths})
+    if any(p == "data/processed/report_numbers.csv" for p in inputs["outputs"]):
+        inputs["report_numbers"] = "data/processed/report_numbers.csv"
+    return inputs

@@ -1,0 +1,74 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Theme breakdowns
+#
+# Counts coded segments per theme (`theme_summary`), per pair of themes (`theme_cooccurrence`)
+# and per theme x facet value (`theme_by_<facet>`, a full grid including zero rows).
+# Every count sits beside the ids it counts, and the tables are checked for that before they are
+# written. Boilerplate segments are never counted; coding rows that name one (or an unknown
+# segment or label) are listed on stderr.
+#
+# Run by Snakemake as a `script:` with named inputs `segments`, `codings`, `facets`, `codebook`
+# and named outputs `theme_summary`, `theme_cooccurrence`, `theme_by_<facet>` (one per facet to
+# write; the facet's values come from the codebook). Standalone (or in Jupyter) it reads and
+# writes under `data/processed/`. The logic lives in `qualtrace.breakdowns`.
+
+# %%
+import sys
+
+import yaml
+
+from qualtrace import breakdowns
+from qualtrace.io import tee_stderr_to, read_csv, write_csv
+
+try:
+    smk = snakemake  # noqa: F821 - injected by Snakemake's script: directive
+    inputs, outputs = dict(smk.input.items()), dict(smk.output.items())
+    tee_stderr_to(smk.log[0])
+except NameError:
+    inputs = {"segments": "data/processed/segments.csv", "codings": "data/processed/codings.csv",
+              "facets": "data/processed/facets.csv", "codebook": "config/codebook.yaml"}
+    outputs = {name: f"data/processed/{name}.csv" for name in
+               ("theme_summary", "theme_cooccurrence", "theme_by_stakeholder", "theme_by_area")}
+
+# %%
+segments = read_csv(inputs["segments"])
+codings = read_csv(inputs["codings"])
+facets = read_csv(inputs["facets"])
+with open(inputs["codebook"], encoding="utf-8") as handle:
+    themes, facet_values = breakdowns.codebook_labels(yaml.safe_load(handle))
+wanted = {name[len("theme_by_"):] for name in outputs if name.startswith("theme_by_")}
+missing = wanted - set(facet_values)
+if missing:
+    raise SystemExit(f"codebook defines no facet(s) {sorted(missing)} for outputs theme_by_*")
+facet_values = {f: facet_values[f] for f in facet_values if f in wanted}
+
+# %%
+tables = breakdowns.build_tables(segments, codings, facets, themes, facet_values)
+for row in breakdowns.exclusions(segments, codings, facets, themes, facet_values):
+    print(f"breakdowns: not counted ({row['reason']}): {row['table']} "
+          f"{row['segment_id']} {row['label']}", file=sys.stderr)
+problems = [f"{name}: {p}" for name, (_, rows) in tables.items()
+            for p in breakdowns.verify_table(rows, name)]
+if problems:
+    raise SystemExit("count/id mismatch:\n" + "\n".join(problems))
+
+# %%
+for name, path in outputs.items():
+    fields, rows = tables[name]
+    write_csv(path, fields, rows)
+
+# %%
+tables["theme_summary"][1][:5]

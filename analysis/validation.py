@@ -1,0 +1,69 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Coding quality against gold annotations
+#
+# Scores the pipeline's themes (`codings.csv`) and stakeholder/area facets (`facets.csv`)
+# against hand-coded units in `data/gold/*.jsonl`: per label TP/FP/FN/TN, precision, recall,
+# F1, Cohen's kappa and Krippendorff's alpha, then `__macro__` and `__micro__` rows per label
+# set (conventions in `qualtrace.validation`'s docstring). Disagreements are listed one per
+# (unit, label) with the gold line and the rule that fired.
+#
+# With no gold files both outputs are written header-only, so the workflow's outputs never
+# depend on whether gold exists.
+#
+# Run by Snakemake as a `script:` with named inputs `segments`, `documents`, `codings`,
+# `facets`, `codebook` and `gold` (a possibly empty list of JSONL files), and named outputs
+# `coding_validation` and `coding_disagreements`. Standalone (or in Jupyter) it reads
+# `data/gold/*.jsonl` and reads and writes under `data/processed/`.
+
+# %%
+from pathlib import Path
+
+import yaml
+
+from qualtrace import validation
+from qualtrace.io import tee_stderr_to, read_csv, read_raw, write_csv
+
+try:
+    smk = snakemake  # noqa: F821 - injected by Snakemake's script: directive
+    inputs, outputs = dict(smk.input.items()), dict(smk.output.items())
+    tee_stderr_to(smk.log[0])
+    gold_paths = list(smk.input.get("gold", []))
+except NameError:
+    inputs = {name: f"data/processed/{name}.csv"
+              for name in ("segments", "documents", "codings", "facets")}
+    inputs["codebook"] = "config/codebook.yaml"
+    outputs = {name: f"data/processed/{name}.csv"
+               for name in ("coding_validation", "coding_disagreements")}
+    gold_paths = sorted(map(str, Path("data/gold").glob("*.jsonl")))
+if isinstance(gold_paths, str):  # a single named file arrives as a plain string
+    gold_paths = [gold_paths]
+
+# %%
+documents = read_csv(inputs["documents"])
+segments = read_csv(inputs["segments"])
+with open(inputs["codebook"], encoding="utf-8") as handle:
+    label_sets = validation.label_sets_from_codebook(yaml.safe_load(handle))
+raw_texts = {Path(d["path"]).name: read_raw(d["path"]) for d in documents}
+
+# %%
+scores, disagreements = validation.validate(
+    gold_paths, raw_texts, segments, documents,
+    read_csv(inputs["codings"]), read_csv(inputs["facets"]), label_sets)
+write_csv(outputs["coding_validation"], validation.VALIDATION_FIELDS, scores)
+write_csv(outputs["coding_disagreements"], validation.DISAGREEMENT_FIELDS, disagreements)
+
+# %%
+[r for r in scores if r["label"] in (validation.MACRO, validation.MICRO)]

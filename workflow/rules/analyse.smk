@@ -1,0 +1,40 @@
+# Analysis: breakdowns of themes by facet, and coding quality against gold annotations.
+
+
+rule theme_breakdowns:
+    input:
+        segments="data/processed/segments.csv",
+        codings="data/processed/codings.csv",
+        facets="data/processed/facets.csv",
+        codebook=config["codebook"],
+    output:
+        theme_summary="data/processed/theme_summary.csv",
+        theme_cooccurrence="data/processed/theme_cooccurrence.csv",
+        theme_by_stakeholder="data/processed/theme_by_stakeholder.csv",
+        theme_by_area="data/processed/theme_by_area.csv",
+    log:
+        "logs/theme_breakdowns.log",
+    conda:
+        ENVIRONMENT
+    script:
+        "../../analysis/breakdowns.py"
+
+
+rule coding_validation:
+    input:
+        segments="data/processed/segments.csv",
+        documents="data/processed/documents.csv",
+        codings="data/processed/codings.csv",
+        facets="data/processed/facets.csv",
+        codebook=config["codebook"],
+        gold=gold_files,
+        raw=raw_files,
+    output:
+        coding_validation="data/processed/coding_validation.csv",
+        coding_disagreements="data/processed/coding_disagreements.csv",
+    log:
+        "logs/coding_validation.log",
+    conda:
+        ENVIRONMENT
+    script:
+        "../../analysis/validation.py"

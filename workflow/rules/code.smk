@@ -1,0 +1,21 @@
+# Coding: apply the codebook to every segment. A codebook edit reruns this and what follows,
+# never ingestion.
+
+
+rule theme_codings:
+    input:
+        codebook=config["codebook"],
+        documents="data/processed/documents.csv",
+        segments="data/processed/segments.csv",
+        raw=raw_files,
+    output:
+        codings="data/processed/codings.csv",
+        facets="data/processed/facets.csv",
+    log:
+        "logs/theme_codings.log",
+    conda:
+        ENVIRONMENT
+    shell:
+        "python -m qualtrace --log {log:q} code --codebook {input.codebook:q}"
+        " --documents {input.documents:q} --segments {input.segments:q}"
+        " --codings {output.codings:q} --facets {output.facets:q}"
