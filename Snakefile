@@ -14,6 +14,8 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/code.smk"
 include: "workflow/rules/analyse.smk"
+include: "workflow/rules/check.smk"
+include: "workflow/rules/provenance.smk"
 include: "workflow/rules/export.smk"
 
 

@@ -1,0 +1,47 @@
+"""Shared types for the checks."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CHECK_FIELDS = ["check_id", "severity", "status", "n_items", "detail"]
+ITEM_FIELDS = ["check_id", "item", "doc_id", "segment_id", "start", "end", "detail"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    item: str
+    doc_id: str = ""
+    segment_id: str = ""
+    start: str = ""
+    end: str = ""
+    detail: str = ""
+
+
+@dataclass
+class CheckResult:
+    check_id: str
+    passed: bool
+    detail: str
+    items: list[Finding] = field(default_factory=list)
+
+
+@dataclass
+class Tables:
+    """Everything the checks read: table rows as read from CSV, raw texts by doc_id."""
+    documents: list[dict]
+    segments: list[dict]
+    codings: list[dict]
+    facets: list[dict]
+    breakdowns: dict[str, list[dict]]          # table name -> rows
+    raw_bytes: dict[str, bytes]                # doc_id -> bytes as on disk now
+    raw_texts: dict[str, str]                  # doc_id -> decoded text
+    codebook: object = None                    # qualtrace.codebook.Codebook
+
+    def segments_by_id(self) -> dict[str, dict]:
+        return {seg["segment_id"]: seg for seg in self.segments}
+
+    def themes_by_segment(self) -> dict[str, set[str]]:
+        themes: dict[str, set[str]] = {}
+        for row in self.codings:
+            themes.setdefault(row["segment_id"], set()).add(row["theme"])
+        return themes

@@ -1,0 +1,23 @@
+"""Read the tables the checks need from disk."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..io import decode_raw, read_csv
+from .base import Tables
+
+
+def load_tables(documents: str, segments: str, codings: str, facets: str,
+                breakdowns: list[str], codebook=None) -> Tables:
+    docs = read_csv(documents)
+    raw_bytes, raw_texts = {}, {}
+    for doc in docs:
+        path = Path(doc["path"])
+        if path.is_file():
+            raw_bytes[doc["doc_id"]] = data = path.read_bytes()
+            raw_texts[doc["doc_id"]] = decode_raw(data, path)
+    return Tables(
+        documents=docs, segments=read_csv(segments), codings=read_csv(codings),
+        facets=read_csv(facets),
+        breakdowns={Path(p).stem: read_csv(p) for p in sorted(breakdowns)},
+        raw_bytes=raw_bytes, raw_texts=raw_texts, codebook=codebook)

@@ -1,0 +1,35 @@
+# Provenance: the run manifest (before the report) and, last, provenance.json and the RO-Crate.
+
+
+rule run_manifest:
+    input:
+        documents="data/processed/documents.csv",
+        codebook=config["codebook"],
+        config=workflow.configfiles,
+    output:
+        "data/processed/run_manifest.json",
+    log:
+        "logs/run_manifest.log",
+    conda:
+        ENVIRONMENT
+    shell:
+        "python -m qualtrace --log {log:q} manifest --documents {input.documents:q}"
+        " --codebook {input.codebook:q} --config {input.config:q} --output {output:q}"
+
+
+rule provenance_manifest:
+    input:
+        unpack(provenance_inputs),
+    output:
+        provenance="reports/provenance.json",
+        crate="ro-crate-metadata.json",
+    params:
+        outputs=lambda wildcards: outputs_by_rule(),
+        name="qualtrace run",
+        description="Coded evidence base and report built by the qualtrace Snakemake workflow",
+    log:
+        "logs/provenance_manifest.log",
+    conda:
+        ENVIRONMENT
+    script:
+        "../scripts/provenance.py"
