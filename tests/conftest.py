@@ -20,3 +20,23 @@ def ingest_rules(config):
     from qualtrace.ingest import IngestRules
 
     return IngestRules.from_config(config["ingest"])
+
+
+@pytest.fixture(scope="session")
+def mini_build(tmp_path_factory):
+    """The whole workflow run once on the mini corpus (tests that change it must restore it)."""
+    from workflow_helpers import make_project, snakemake
+
+    work = make_project(tmp_path_factory.mktemp("mini"), MINI)
+    snakemake(work)
+    return work
+
+
+@pytest.fixture(scope="session")
+def seeds_build(tmp_path_factory):
+    """The whole workflow run once on the seed chapters and their gold annotations."""
+    from workflow_helpers import make_project, snakemake
+
+    work = make_project(tmp_path_factory.mktemp("seeds"), ROOT)
+    snakemake(work)
+    return work

@@ -14,11 +14,9 @@ from conftest import MINI
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    work = make_project(tmp_path_factory.mktemp("mini"), MINI)
-    snakemake(work)
-    return work
+@pytest.fixture
+def built(mini_build):
+    return mini_build
 
 
 def digest(path):

@@ -16,9 +16,12 @@ OUTPUT = re.compile(r"^\s+output: (.+)$", re.MULTILINE)
 
 
 def make_project(tmp_path: Path, fixture: Path) -> Path:
-    """A work directory with the fixture's raw data and the repository's config."""
+    """A work directory with the fixture's raw data (and gold, if any) and the repository's
+    config; never anything generated."""
     work = tmp_path / "project"
-    shutil.copytree(fixture / "data", work / "data")
+    for part in ("raw", "gold"):
+        if (fixture / "data" / part).is_dir():
+            shutil.copytree(fixture / "data" / part, work / "data" / part)
     shutil.copytree(ROOT / "config", work / "config")
     return work
 
