@@ -177,3 +177,22 @@ def test_severity_override_turns_error_into_warning():
     checks, _, _, errors = run_checks(tables, {"span_integrity": "warning"})
     assert errors == ""
     assert next(c for c in checks if c["check_id"] == "span_integrity")["severity"] == "warning"
+
+
+def test_unterminated_and_unattributed_quotations_are_warnings():
+    tables = make_tables()
+    quote = next(s for s in tables.segments if s["kind"] == "quote")
+    quote.update(text="“We share everything", speaker_group_raw="", attribution_start="")
+    result = content.quotation_shape(tables)
+    assert [i.segment_id for i in result.items] == [quote["segment_id"]]
+    assert "no closing quotation mark" in result.items[0].detail
+    assert "no attribution" in result.items[0].detail
+
+
+def test_document_without_structure_is_listed():
+    tables = make_tables()
+    for seg in tables.segments:
+        if seg["kind"] in ("heading", "key_point", "chapter_heading"):
+            seg["kind"] = "paragraph"
+    result = content.document_structure(tables)
+    assert "no chapter heading, no section headings, no key points" in result.items[0].detail

@@ -12,6 +12,11 @@ rule theme_breakdowns:
         theme_cooccurrence="data/processed/theme_cooccurrence.csv",
         theme_by_stakeholder="data/processed/theme_by_stakeholder.csv",
         theme_by_area="data/processed/theme_by_area.csv",
+    benchmark:
+        "benchmarks/results/rules/theme_breakdowns.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=10,
     log:
         "logs/theme_breakdowns.log",
     conda:
@@ -32,6 +37,11 @@ rule coding_validation:
     output:
         coding_validation="data/processed/coding_validation.csv",
         coding_disagreements="data/processed/coding_disagreements.csv",
+    benchmark:
+        "benchmarks/results/rules/coding_validation.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
     log:
         "logs/coding_validation.log",
     conda:

@@ -16,6 +16,11 @@ rule consistency_checks:
         key_points="data/processed/key_point_support.csv",
     params:
         severity=json.dumps(config.get("checks", {}).get("severity", {}), sort_keys=True),
+    benchmark:
+        "benchmarks/results/rules/consistency_checks.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=15,
     log:
         "logs/consistency_checks.log",
     conda:

@@ -11,6 +11,11 @@ rule theme_codings:
     output:
         codings="data/processed/codings.csv",
         facets="data/processed/facets.csv",
+    benchmark:
+        "benchmarks/results/rules/theme_codings.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=15,
     log:
         "logs/theme_codings.log",
     conda:

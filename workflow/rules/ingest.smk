@@ -8,6 +8,11 @@ rule segment_document:
         "data/interim/segments/{doc}.json",
     params:
         rules=INGEST_RULES,
+    benchmark:
+        "benchmarks/results/rules/segment_document/{doc}.tsv"
+    resources:
+        mem_mb=500,
+        runtime=5,
     log:
         "logs/segment_document/{doc}.log",
     conda:
@@ -23,6 +28,11 @@ rule segments_table:
     output:
         documents="data/processed/documents.csv",
         segments="data/processed/segments.csv",
+    benchmark:
+        "benchmarks/results/rules/segments_table.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=10,
     log:
         "logs/segments_table.log",
     conda:

@@ -8,6 +8,11 @@ rule run_manifest:
         config=workflow.configfiles,
     output:
         "data/processed/run_manifest.json",
+    benchmark:
+        "benchmarks/results/rules/run_manifest.tsv"
+    resources:
+        mem_mb=500,
+        runtime=5,
     log:
         "logs/run_manifest.log",
     conda:
@@ -27,6 +32,11 @@ rule provenance_manifest:
         outputs=lambda wildcards: outputs_by_rule(),
         name="qualtrace run",
         description="Coded evidence base and report built by the qualtrace Snakemake workflow",
+    benchmark:
+        "benchmarks/results/rules/provenance_manifest.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
     log:
         "logs/provenance_manifest.log",
     conda:

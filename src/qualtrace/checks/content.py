@@ -4,14 +4,15 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from ..attribution import SOURCE
+from ..attribution import CLOSING_QUOTES, SOURCE
 from .base import CheckResult, Finding, Tables
 
 # "see chapter 3", "chapters 4 and 5", "Chapter 2" ...; page references cannot be resolved in a
 # plain-text corpus and are listed as such.
 CHAPTER_REF = re.compile(
     r"\bchapters?\s+(\d{1,3}(?:\s*(?:,|and|&|or|to|-|–)\s*\d{1,3})*)\b", re.IGNORECASE)
-PAGE_REF = re.compile(r"\b(?:see|on|at|and|or|also)\s+(?:pp?\.?\s?|pages?\s+)(\d{1,4})\b", re.IGNORECASE)
+PAGE_REF = re.compile(r"\b(?:see|on|at|and|or|also)\s+(?:pp?\.?\s?|pages?\s+)(\d{1,4})\b",
+                      re.IGNORECASE)
 NUMBER = re.compile(r"\d{1,3}")
 BODY_KINDS = {"paragraph", "quote", "list_item"}
 
@@ -147,3 +148,45 @@ def codebook_health(tables: Tables) -> CheckResult:
     return CheckResult("codebook_health", not items,
                        f"{len(labels)} labels, {len(codebook.rule_ids())} rules, "
                        f"{len(unused)} rules never fired", items)
+
+
+def quotation_shape(tables: Tables) -> CheckResult:
+    """Quotations whose closing mark or attribution is missing are kept, but listed."""
+    items = []
+    for seg in tables.segments:
+        if seg["kind"] != "quote" or seg["boilerplate"] == "true":
+            continue
+        body = seg["text"][:int(seg["attribution_start"]) - int(seg["start"])] if seg[
+            "attribution_start"] else seg["text"]
+        problems = []
+        if not body.rstrip(" .").endswith(tuple(CLOSING_QUOTES)):
+            problems.append("has no closing quotation mark")
+        if not seg["speaker_group_raw"]:
+            problems.append("has no attribution, so no stakeholder or interview")
+        if problems:
+            items.append(Finding(seg["segment_id"], seg["doc_id"], seg["segment_id"],
+                                 seg["start"], seg["end"], "; ".join(problems)))
+    n_quotes = sum(s["kind"] == "quote" for s in tables.segments)
+    return CheckResult("quotation_shape", not items,
+                       f"{n_quotes} quotations, {len(items)} unterminated or unattributed",
+                       items)
+
+
+def document_structure(tables: Tables) -> CheckResult:
+    """Documents parsed without the structure a report chapter usually has."""
+    kinds: dict[str, set[str]] = defaultdict(set)
+    for seg in tables.segments:
+        kinds[seg["doc_id"]].add(seg["kind"])
+    items = []
+    for doc in tables.documents:
+        missing = [name for kind, name in (("chapter_heading", "chapter heading"),
+                                           ("heading", "section headings"),
+                                           ("key_point", "key points"))
+                   if kind not in kinds[doc["doc_id"]]]
+        if missing:
+            items.append(Finding(doc["path"], doc["doc_id"],
+                                 detail=f"no {', no '.join(missing)} recognised; every block is "
+                                        "still a segment and content is coded"))
+    return CheckResult("document_structure", not items,
+                       f"{len(tables.documents) - len(items)} of {len(tables.documents)} "
+                       "documents have a chapter heading, headings and key points", items)

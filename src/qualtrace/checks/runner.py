@@ -14,6 +14,8 @@ DEFAULT_SEVERITY = {
     "cross_references": "warning",
     "key_point_support": "warning",
     "codebook_health": "info",
+    "quotation_shape": "warning",
+    "document_structure": "warning",
 }
 
 
@@ -34,6 +36,7 @@ def run_checks(tables: Tables, severity: dict[str, str] | None = None):
         integrity.quote_verbatim(tables), counts.count_evidence(tables),
         content.attribution_labels(tables), content.cross_references(tables), support,
         content.codebook_health(tables), integrity.boilerplate(tables),
+        content.quotation_shape(tables), content.document_structure(tables),
     ]
     check_rows, item_rows, errors = [], [], []
     for result in results:
