@@ -94,6 +94,17 @@ def cmd_manifest(args) -> str:
     return f"manifest of {args.documents}"
 
 
+def cmd_import_gold(args) -> str:
+    from . import refiqda
+
+    forwarded = ["import-gold", args.qdpx, "--output", args.output, "--raw-dir", args.raw_dir,
+                 "--segments", args.segments, "--codebook", args.codebook]
+    code = refiqda.main(forwarded + (["--all-units"] if args.all_units else []))
+    if code:
+        raise InputError(f"{args.qdpx}: import as gold failed (see the messages above)")
+    return f"{args.qdpx} -> {args.output}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qualtrace", description=__doc__)
     parser.add_argument("--log", help="also append errors to this file")
@@ -135,6 +146,19 @@ def build_parser() -> argparse.ArgumentParser:
     manifest.add_argument("--output", required=True)
     manifest.set_defaults(func=cmd_manifest)
 
+    gold = sub.add_parser(
+        "import-gold", help="read a REFI-QDA project's codings back as a gold file (SPEC)",
+        description="Read a .qdpx that a human (re)coded in NVivo, ATLAS.ti, MAXQDA or "
+                    "QualCoder and write data/gold-style JSONL (one unit per coded segment).")
+    gold.add_argument("qdpx")
+    gold.add_argument("--output", required=True, help="e.g. data/gold/recoded.jsonl")
+    gold.add_argument("--raw-dir", default="data/raw")
+    gold.add_argument("--segments", default="data/processed/segments.csv")
+    gold.add_argument("--codebook", default="config/codebook.yaml")
+    gold.add_argument("--all-units", action="store_true",
+                      help="also write units the coder left without any code")
+    gold.set_defaults(func=cmd_import_gold)
+
     tracer = sub.add_parser(
         "trace", help="print and re-verify the passages behind an id or a number",
         description="IDS: a segment id, <segment>:<theme>, theme=<id> [<facet>=<value>], or a "
@@ -147,9 +171,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    from .codebook import CodebookError
+def _user_error(err: Exception) -> bool:
+    """An error in the user's input or codebook (reported in one line, no traceback).
 
+    The codebook module (PyYAML, jsonschema) is not imported just to name its error: a job that
+    never loaded it cannot have raised it, and small jobs (ingest) start faster without it."""
+    codebook = sys.modules.get(f"{__package__}.codebook")
+    return isinstance(err, InputError) or (
+        codebook is not None and isinstance(err, codebook.CodebookError))
+
+
+def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.log:  # one job, one log: never mix in a previous run's lines
         open(args.log, "w", encoding="utf-8").close()
@@ -157,12 +189,12 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     try:
         summary = args.func(args)
-    except (InputError, CodebookError) as err:
+    except Exception as err:
+        if not _user_error(err):
+            _log(args.log, traceback.format_exc())
+            raise
         print(f"qualtrace: error: {err}", file=sys.stderr)
         _log(args.log, f"error: {err}")
         return 1
-    except Exception:
-        _log(args.log, traceback.format_exc())
-        raise
     _log(args.log, summary or "done")
     return 0

@@ -1,0 +1,66 @@
+# Export: the coded corpus and the codebook in the formats qualitative-analysis tools import
+# (REFI-QDA for NVivo, ATLAS.ti, MAXQDA, QualCoder; CSV for Taguette). Each export is checked
+# against workflow/schemas/refi-qda/ before it is written.
+
+
+rule refiqda_project:
+    input:
+        codebook=config["codebook"],
+        documents="data/processed/documents.csv",
+        segments="data/processed/segments.csv",
+        codings="data/processed/codings.csv",
+        facets="data/processed/facets.csv",
+        raw=raw_files,
+    output:
+        "reports/qualtrace.qdpx",
+    benchmark:
+        "benchmarks/results/rules/refiqda_project.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    log:
+        "logs/refiqda_project.log",
+    conda:
+        ENVIRONMENT
+    shell:
+        "python -m qualtrace.refiqda --log {log:q} export --codebook {input.codebook:q}"
+        " --documents {input.documents:q} --segments {input.segments:q}"
+        " --codings {input.codings:q} --facets {input.facets:q} --output {output:q}"
+
+
+rule refiqda_codebook:
+    input:
+        config["codebook"],
+    output:
+        "reports/codebook.qdc",
+    benchmark:
+        "benchmarks/results/rules/refiqda_codebook.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    log:
+        "logs/refiqda_codebook.log",
+    conda:
+        ENVIRONMENT
+    shell:
+        "python -m qualtrace.refiqda --log {log:q} codebook --codebook {input:q}"
+        " --qdc {output:q}"
+
+
+rule taguette_codebook:
+    input:
+        config["codebook"],
+    output:
+        "reports/codebook_taguette.csv",
+    benchmark:
+        "benchmarks/results/rules/taguette_codebook.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    log:
+        "logs/taguette_codebook.log",
+    conda:
+        ENVIRONMENT
+    shell:
+        "python -m qualtrace.refiqda --log {log:q} codebook --codebook {input:q}"
+        " --taguette {output:q}"
