@@ -193,11 +193,14 @@ class Matcher:
         if len(low) != len(text):  # rare case-folding that changes length: keep offsets exact
             low, master = text, self.master_ci
         entries = self._entries
-        for mo in master.finditer(low):
-            p, m = mo.start(), mo.group(1)
-            static, extend = entries.get(m) or self._entry(m)
+        get = entries.get
+        for p, m in [(mo.start(), mo.group(1)) for mo in master.finditer(low)]:
+            static, extend = get(m) or self._entry(m)
             for t, length in static:
-                hits.setdefault(t, []).append((p, p + length))
+                if t in hits:
+                    hits[t].append((p, p + length))
+                else:
+                    hits[t] = [(p, p + length)]
             for t in extend:
                 mm = self.full[t].match(low, p)
                 if mm:
@@ -210,6 +213,7 @@ class Matcher:
             spans = [mm.span() for mm in self.full[t].finditer(text) if mm.end() > mm.start()]
             if spans:
                 hits[t] = spans
+
 
 class CodebookError(ValueError):
     """A codebook that cannot be used; the message names file, line and problem."""
@@ -328,7 +332,11 @@ class Rule:
     section: list[int] = field(default_factory=list)
     index: int = 0             # codebook order, for deterministic tie-breaks
     trigger: int = 0           # the group whose hits make the rule worth evaluating
-    lazy_terms: tuple = ()     # regex terms the rule reads, scanned only when it is evaluated
+    lazy_terms: tuple = ()     # regex terms in the rule's groups, scanned when it is evaluated
+    lazy_unless: tuple = ()    # regex terms in unless, scanned only near hits if it would fire
+    lazy_not_with: tuple = ()  # regex terms in not_with, scanned (whole unit) if it would fire
+    group_sets: tuple = ()     # the groups as frozensets, for fast intersection with hits
+    plain_sets: tuple = ()     # the groups without regex terms (their hits are known up front)
 
 
 @dataclass
@@ -439,13 +447,13 @@ class _Compiler:
 
     def rule(self, spec: dict, path: tuple, owner: str, label: str) -> Rule:
         rid = spec["id"]
-        if not rid.startswith(owner + "/"):
-            self.rep.fail(path + ("id",), f"rule id {rid!r} must start with {owner + '/'!r} so "
-                                          "a coding row names where its rule lives")
         if rid in self.rule_ids:
-            line = self.rep.where(self.rule_ids[rid]).split(":", 1)[1]
+            line = self.rep.where(self.rule_ids[rid]).split(":")[1]
             self.rep.fail(path + ("id",), f"duplicate rule id {rid!r} (first defined at line "
-                                          f"{line.split(':')[0]})")
+                                          f"{line})")
+        if not rid.startswith(owner + "/"):
+            self.rep.fail(path + ("id",), f"id must start with {owner + '/'!r} so a coding row "
+                                          "names where its rule lives")
         self.rule_ids[rid] = path + ("id",)
         if "value" in spec and path[-2] != "fallback":
             self.rep.fail(path + ("value", "<key>"), "'value' belongs only to a facet's fallback "
@@ -483,8 +491,11 @@ class _Compiler:
         plain = [i for i, g in enumerate(rule.groups) if not regex.intersection(g)]
         if kind != "any" and plain:
             rule.trigger = plain[0]
-        used = [t for g in rule.groups for t in g] + rule.unless + rule.not_with
-        rule.lazy_terms = tuple(sorted(regex.intersection(used)))
+        rule.lazy_terms = tuple(sorted(regex.intersection(t for g in rule.groups for t in g)))
+        rule.lazy_unless = tuple(sorted(regex.intersection(rule.unless)))
+        rule.lazy_not_with = tuple(sorted(regex.intersection(rule.not_with)))
+        rule.group_sets = tuple(frozenset(g) for g in rule.groups)
+        rule.plain_sets = tuple(g for g in rule.group_sets if not regex.intersection(g))
         return rule
 
     def label(self, spec: dict, path: tuple, owner: str) -> Label:

@@ -10,7 +10,6 @@ reader is sent to is the earliest place the point is made.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from .codebook import Codebook, Label, Rule
@@ -45,8 +44,11 @@ def _overlaps(span: Span, vetoes: list[Span]) -> bool:
     return any(vs < span[1] and span[0] < ve for vs, ve in vetoes)
 
 
-def _group_hits(terms: list[int], hits: dict, vetoes: list[Span]) -> list[Span]:
-    spans = [s for t in terms for s in hits.get(t, ())]
+def _group_hits(terms: frozenset, hits: dict, vetoes: list[Span]) -> list[Span]:
+    # Units have few distinct hits and vocab groups many terms: walk the smaller side.
+    keys = [t for t in hits if t in terms] if len(hits) < len(terms) else \
+        [t for t in terms if t in hits]
+    spans = [s for t in keys for s in hits[t]]
     if vetoes:
         spans = [s for s in spans if not _overlaps(s, vetoes)]
     return sorted(spans)
@@ -57,20 +59,28 @@ def _distinct(text: str, spans) -> int:
 
 
 def _near(rule: Rule, a: list[Span], b: list[Span], unit: "_Unit") -> list[Span]:
-    words, breaks = unit.word_starts(), unit.sentence_breaks() if rule.same_sentence else None
+    """Pairs (a, b) at most rule.within words apart; spans run from the first to the second."""
+    text, within, a_first = unit.text, rule.within, rule.order == "a_first"
+    count = _WORD.findall
     pairs = []
-    for sa in a:
-        for sb in b:
-            if sa[0] < sb[1] and sb[0] < sa[1]:
+    for s1, e1 in a:
+        for s2, e2 in b:
+            if s1 < e2 and s2 < e1:
                 continue  # the same words cannot be both ends of a proximity
-            if rule.order == "a_first" and sb[0] < sa[1]:
-                continue
-            first, second = (sa, sb) if sa[0] < sb[0] else (sb, sa)
-            if bisect_left(words, second[0]) - bisect_left(words, first[1]) > rule.within:
-                continue
-            if breaks and bisect_left(breaks, second[0]) > bisect_left(breaks, first[1]):
-                continue
-            pairs.append((first[0], second[1]))
+            if s2 < s1:
+                if a_first or len(count(text, e2, s1)) > within:
+                    continue
+                gap, span = (e2, s1), (s2, e1)
+            else:
+                if len(count(text, e1, s2)) > within:
+                    break  # b is sorted: every later b is further away
+                gap, span = (e1, s2), (s1, e2)
+            if rule.same_sentence:
+                # No endpos: the break's look-ahead must see the capital after the gap.
+                brk = _SENTENCE_BREAK.search(text, gap[0])
+                if brk and brk.start() < gap[1]:
+                    continue
+            pairs.append(span)
     return sorted(pairs)
 
 
@@ -78,7 +88,7 @@ def _near(rule: Rule, a: list[Span], b: list[Span], unit: "_Unit") -> list[Span]
 class _Unit:
     """What rules look at: the unit's text (attribution cut off), its term hits, kind, section.
 
-    Regex terms are scanned on first use; word and sentence positions are computed once.
+    Regex terms are scanned on first use.
     """
     text: str
     hits: dict
@@ -86,8 +96,6 @@ class _Unit:
     section_hits: dict | None = None
     matcher: object = None
     scanned: set = field(default_factory=set)
-    _words: list | None = None
-    _breaks: list | None = None
 
     def ensure(self, regex_terms) -> None:
         todo = [t for t in regex_terms if t not in self.scanned]
@@ -95,30 +103,87 @@ class _Unit:
             self.matcher.scan_regex(self.text, todo, self.hits)
             self.scanned.update(todo)
 
-    def word_starts(self) -> list[int]:
-        if self._words is None:
-            self._words = [m.start() for m in _WORD.finditer(self.text)]
-        return self._words
 
-    def sentence_breaks(self) -> list[int]:
-        if self._breaks is None:
-            self._breaks = [m.start() for m in _SENTENCE_BREAK.finditer(self.text)]
-        return self._breaks
+# A regex veto is looked for within this many characters either side of the hits it could veto.
+VETO_WINDOW = 100
 
 
-def evaluate_rule(rule: Rule, unit: _Unit, label_vetoes: list[Span] = ()) -> Evidence | None:
-    """The evidence for `rule` in a unit, or None when it does not fire."""
+def evaluate_rule(rule: Rule, unit: _Unit, label_vetoes: list[Span] = (),
+                  label_lazy: tuple = ()) -> Evidence | None:
+    """The evidence for `rule` in a unit, or None when it does not fire.
+
+    Vetoes only ever remove hits, so regex vetoes (a pass each) are looked for only once the rule
+    fires without them, and then only around the rule's own hits: same answer, less scanning.
+    """
     if rule.kinds is not None and unit.kind not in rule.kinds:
         return None
     if rule.section and not any(t in (unit.section_hits or {}) for t in rule.section):
         return None
-    if rule.lazy_terms and unit.matcher is not None:
+    if rule.lazy_terms:
         unit.ensure(rule.lazy_terms)
+    ev = _fire(rule, unit, label_vetoes)
+    if ev is not None and rule.lazy_not_with:
+        unit.ensure(rule.lazy_not_with)
+        ev = _fire(rule, unit, label_vetoes)
+    terms = rule.lazy_unless + label_lazy
+    if ev is None or not terms:
+        return ev
+    vetoes = list(label_vetoes)
+    if rule.kind == "all" or rule.min_hits > 1:
+        # Vetoes anywhere can empty a group or lower a count: look around every hit.
+        return _fire(rule, unit, vetoes + _vetoes_near(unit, terms, _rule_hits(rule, unit)))
+    # For `any` and `near` the earliest evidence stays the answer unless a veto overlaps it, so
+    # look only around it; a vetoed evidence is replaced by the next candidate, checked likewise.
+    while ev is not None:
+        new = [v for v in _vetoes_near(unit, terms, [(ev.start, ev.end)]) if v not in vetoes]
+        if not new:
+            return ev
+        vetoes += new
+        ev = _fire(rule, unit, vetoes)
+    return None
+
+
+def _rule_hits(rule: Rule, unit: _Unit) -> list[Span]:
+    hits = unit.hits
+    return sorted(s for g in rule.group_sets for t in g if t in hits for s in hits[t])
+
+
+def _vetoes_near(unit: _Unit, terms: tuple, spans: list[Span]) -> list[Span]:
+    """Regex veto matches overlapping one of `spans`, looked for only around them."""
+    windows: list[list[int]] = []
+    for s, e in spans:  # merge the windows around the spans
+        lo, hi = max(0, s - VETO_WINDOW), e + VETO_WINDOW
+        if windows and lo <= windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], hi)
+        else:
+            windows.append([lo, hi])
+    full, out = unit.matcher.full, []
+    for t in terms:
+        for lo, hi in windows:
+            # pos keeps the text before the window visible to \b and look-behinds.
+            for m in full[t].finditer(unit.text, lo, hi):
+                if m.end() > m.start() and any(m.start() < e and s < m.end() for s, e in spans):
+                    out.append(m.span())
+    return out
+
+
+def _fire(rule: Rule, unit: _Unit, label_vetoes) -> Evidence | None:
     hits, text = unit.hits, unit.text
-    if any(t in hits for t in rule.not_with):
+    if rule.not_with and any(t in hits for t in rule.not_with):
         return None
-    vetoes = list(label_vetoes) + [s for t in rule.unless for s in hits.get(t, ())]
-    groups = [_group_hits(g, hits, vetoes) for g in rule.groups]
+    vetoes = [s for t in rule.unless if t in hits for s in hits[t]]
+    if label_vetoes:
+        vetoes += label_vetoes
+    if rule.kind == "any" and not vetoes and rule.min_hits == 1:
+        # Fast path: hit lists are in text order, so the earliest is a min over first hits.
+        firsts = [hits[t][0] for t in rule.group_sets[0] if t in hits] \
+            if len(rule.group_sets[0]) < len(hits) else \
+            [v[0] for t, v in hits.items() if t in rule.group_sets[0]]
+        if not firsts:
+            return None
+        s, e = min(firsts)
+        return Evidence(s, e, rule.id, rule.index)
+    groups = [_group_hits(g, hits, vetoes) for g in rule.group_sets]
     if rule.kind == "any":
         spans = groups[0]
     elif rule.kind == "all":
@@ -149,16 +214,19 @@ class _LabelSet:
 
     def evaluate(self, unit: "_Unit") -> dict[str, Evidence]:
         hits = unit.hits
+        keys = hits.keys()
         rules = {r.index: r for t in hits for r in self.trigger.get(t, ())}
         found: dict[str, Evidence] = {}
         vetoes_cache: dict[str, list[Span]] = {}
         for index in sorted(rules):
             rule = rules[index]
+            # Cheap necessary condition first: every group of plain terms must have a hit.
+            if any(g.isdisjoint(keys) for g in rule.plain_sets):
+                continue
             lab = self.by_rule[rule.id]
-            if lab.id not in vetoes_cache:
-                unit.ensure(lab.lazy_terms)
-                vetoes_cache[lab.id] = [s for t in lab.unless for s in hits.get(t, ())]
-            ev = evaluate_rule(rule, unit, vetoes_cache[lab.id])
+            if lab.id not in vetoes_cache:  # regex vetoes of the label are added on demand
+                vetoes_cache[lab.id] = [s for t in lab.unless if t in hits for s in hits[t]]
+            ev = evaluate_rule(rule, unit, vetoes_cache[lab.id], lab.lazy_terms)
             if ev and (lab.id not in found or ev.key() < found[lab.id].key()):
                 found[lab.id] = ev
         return _suppress(self.labels, found)
@@ -166,9 +234,9 @@ class _LabelSet:
     def fallback(self, rules: list[Rule], unit: "_Unit") -> dict[str, Evidence]:
         labels = {lab.id: lab for lab in self.labels}
         for rule in rules:
-            unit.ensure(labels[rule.label].lazy_terms)
-            vetoes = [s for t in labels[rule.label].unless for s in unit.hits.get(t, ())]
-            ev = evaluate_rule(rule, unit, vetoes)
+            lab = labels[rule.label]
+            vetoes = [s for t in lab.unless for s in unit.hits.get(t, ())]
+            ev = evaluate_rule(rule, unit, vetoes, lab.lazy_terms)
             if ev:
                 return {rule.label: ev}
         return {}

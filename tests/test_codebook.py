@@ -1,0 +1,186 @@
+"""Codebook loading: the real codebook is valid, and each kind of mistake names its line."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from qualtrace.codebook import CodebookError, load_codebook, parse_codebook, term_regex
+
+ROOT = Path(__file__).resolve().parents[1]
+
+BASE = """\
+codebook: test
+version: 1
+vocab:
+  staff_words: [staff*, workforce]
+themes:
+  - id: resourcing
+    label: Resources
+    definition: Funding and staffing.
+    rules:
+      - id: resourcing/staffing_terms
+        any: ['@staff_words', funding]
+  - id: partnership
+    label: Partnership
+    definition: Joint working.
+    rules:
+      - id: partnership/joint
+        near: {a: [joint], b: [working, work], within: 2}
+facets:
+  - id: stakeholder
+    label: Stakeholder
+    definition: Whose view.
+    values:
+      - id: client
+        label: Clients
+        definition: People using services.
+        rules:
+          - id: stakeholder/client_said
+            near: {a: [clients], b: [said], within: 3, order: a_first}
+      - id: research
+        label: Research
+        definition: The research itself.
+    fallback:
+      - id: stakeholder/review
+        value: research
+        any: [literature review]
+"""
+
+
+def error_for(text: str) -> str:
+    with pytest.raises(CodebookError) as info:
+        parse_codebook(text, "config/codebook.yaml")
+    return str(info.value)
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def test_project_codebook_is_valid_and_covers_the_spec():
+    cb = load_codebook(ROOT / "config" / "codebook.yaml")
+    spec = (Path("/work/shared/codebook_spec.md") if Path("/work/shared/codebook_spec.md").exists()
+            else ROOT.parent / "shared" / "codebook_spec.md")
+    themes = {t.id for t in cb.themes}
+    assert themes == {"dual_role", "relationships", "person_centred", "flexibility", "consistency",
+                      "resourcing", "partnership", "specialist_services", "complex_needs",
+                      "stigma_perception", "local_innovation", "outcomes_measurement",
+                      "support_timing"}
+    facets = {f.id: [v.id for v in f.values] for f in cb.facets}
+    assert facets == {"stakeholder": ["client", "jsw_professional", "partner", "research"],
+                      "area": ["rural", "urban", "national", "cross_area"]}
+    if spec.exists():  # labels match the spec's table
+        table = spec.read_text(encoding="utf-8")
+        for theme in cb.themes:
+            assert f"| {theme.id} | {theme.label} |" in table
+    ids = cb.rule_ids()
+    assert len(ids) == len(set(ids))
+    assert all(t.definition for t in cb.themes)
+
+
+def test_minimal_codebook_compiles():
+    cb = parse_codebook(BASE)
+    assert [t.id for t in cb.themes] == ["resourcing", "partnership"]
+    assert cb.facets[0].fallback[0].label == "research"
+
+
+def test_unknown_key_names_line_and_suggests():
+    text = BASE.replace("        any: ['@staff_words', funding]",
+                        "        any: ['@staff_words', funding]\n        unles: [budget]")
+    msg = error_for(text)
+    assert msg.startswith(f"config/codebook.yaml:{line_of(text, 'unles:')}:")
+    assert "resourcing/staffing_terms" in msg and "'unles'" in msg and "did you mean 'unless'" in msg
+
+
+def test_unknown_facet_value_in_rule_names_line():
+    text = BASE.replace("        value: research", "        value: reserach")
+    msg = error_for(text)
+    assert msg.startswith(f"config/codebook.yaml:{line_of(text, 'value: reserach')}:")
+    assert "unknown stakeholder value 'reserach'" in msg and "did you mean 'research'" in msg
+
+
+def test_unknown_theme_in_suppressed_by_names_line():
+    text = BASE.replace("    definition: Joint working.",
+                        "    definition: Joint working.\n    suppressed_by: [resourcng]")
+    msg = error_for(text)
+    assert msg.startswith(f"config/codebook.yaml:{line_of(text, 'suppressed_by')}:")
+    assert "unknown theme 'resourcng'" in msg
+
+
+def test_bad_regex_names_line_and_reason():
+    text = BASE.replace("any: ['@staff_words', funding]", "any: ['@staff_words', 're:staff(']")
+    msg = error_for(text)
+    line = line_of(text, "re:staff(")
+    assert re.match(rf"config/codebook\.yaml:{line}:\d+: rule 'resourcing/staffing_terms' has an "
+                    r"invalid regex 'staff\(': missing \), unterminated subpattern", msg), msg
+
+
+def test_malformed_plain_term_is_refused():
+    msg = error_for(BASE.replace("funding]", "fund(ing]"))
+    assert "not a plain term" in msg and "re:" in msg
+
+
+def test_catastrophic_regex_is_refused():
+    msg = error_for(BASE.replace("funding]", "'re:(a+)+b']"))
+    assert "nests quantifiers" in msg
+
+
+def test_duplicate_rule_id_names_both_lines():
+    text = BASE.replace("      - id: partnership/joint", "      - id: resourcing/staffing_terms")
+    msg = error_for(text)
+    assert "duplicate rule id 'resourcing/staffing_terms'" in msg
+    second = [i for i, line in enumerate(text.splitlines(), 1)
+              if "id: resourcing/staffing_terms" in line]
+    assert msg.startswith(f"config/codebook.yaml:{second[1]}:")
+    assert f"line {second[0]}" in msg
+
+
+def test_duplicate_theme_id():
+    text = BASE.replace("  - id: partnership\n", "  - id: resourcing\n")
+    assert "duplicate theme id 'resourcing'" in error_for(text)
+
+
+def test_duplicate_yaml_key_names_line():
+    text = BASE.replace("    label: Resources\n", "    label: Resources\n    label: Money\n")
+    msg = error_for(text)
+    assert msg.startswith(f"config/codebook.yaml:{line_of(text, 'label: Money')}:")
+    assert "duplicate key 'label'" in msg
+
+
+def test_wrong_type_names_line():
+    text = BASE.replace("within: 2}", "within: two}")
+    msg = error_for(text)
+    assert msg.startswith(f"config/codebook.yaml:{line_of(text, 'within: two')}:")
+    assert "within" in msg and "integer" in msg
+
+
+def test_rule_id_must_live_under_its_label():
+    text = BASE.replace("      - id: partnership/joint", "      - id: resourcing/joint")
+    assert "must start with 'partnership/'" in error_for(text)
+
+
+def test_rule_needs_exactly_one_form():
+    text = BASE.replace("        any: ['@staff_words', funding]",
+                        "        any: [funding]\n        near: {a: [x], b: [y]}")
+    assert "exactly one of 'any', 'all' or 'near'" in error_for(text)
+
+
+def test_unknown_vocab_reference():
+    msg = error_for(BASE.replace("'@staff_words'", "'@staf_words'"))
+    assert "unknown vocab list '@staf_words'" in msg and "@staff_words" in msg
+
+
+def test_invalid_yaml_names_line():
+    msg = error_for(BASE.replace("label: Resources", "label: [Resources"))
+    assert re.match(r"config/codebook\.yaml:\d+:\d+: not valid YAML", msg)
+
+
+def test_term_syntax():
+    rx = re.compile(term_regex("rehabilitat*"), re.IGNORECASE)
+    assert rx.match("rehabilitative") and rx.match("Rehabilitation")
+    rx = re.compile(term_regex("trauma informed"), re.IGNORECASE)
+    assert rx.fullmatch("trauma-informed") and rx.fullmatch("Trauma  informed")
+    rx = re.compile(r"\b" + term_regex("care"), re.IGNORECASE)
+    assert not rx.match("career") and rx.match("care.")
