@@ -17,6 +17,7 @@ include: "workflow/rules/analyse.smk"
 include: "workflow/rules/check.smk"
 include: "workflow/rules/provenance.smk"
 include: "workflow/rules/export.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -35,6 +36,7 @@ rule all:
         "reports/qualtrace.qdpx",
         "reports/codebook.qdc",
         "reports/codebook_taguette.csv",
+        REPORT_OUTPUTS,
         "reports/provenance.json",
         "ro-crate-metadata.json",
     default_target: True

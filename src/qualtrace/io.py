@@ -15,6 +15,10 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
 class InputError(Exception):
     """A raw input that cannot be ingested; the message names the file and the problem."""
 
@@ -63,6 +67,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are for everyone to read
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -76,3 +76,15 @@ def provenance_inputs(wildcards):
     if any(p == "data/processed/report_numbers.csv" for p in inputs["outputs"]):
         inputs["report_numbers"] = "data/processed/report_numbers.csv"
     return inputs
+
+
+def figure_manifest():
+    """For provenance.json: each report figure with the rule, code and data behind it."""
+    figures = {}
+    for name, source in REPORT_FIGURE_SOURCES.items():
+        rule_name = "rulegraph" if name == "rulegraph" else "report_figures"
+        path = "reports/figures/rulegraph.svg" if name == "rulegraph" else REPORT_FIGURES[name]
+        figures[name] = {"path": path, "rule": rule_name, **source,
+                         "script": "src/qualtrace/report/figures.py"
+                         if rule_name == "report_figures" else "src/qualtrace/report/rulegraph.py"}
+    return figures

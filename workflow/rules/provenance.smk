@@ -30,6 +30,7 @@ rule provenance_manifest:
         crate="ro-crate-metadata.json",
     params:
         outputs=lambda wildcards: outputs_by_rule(),
+        figures=lambda wildcards: figure_manifest(),
         name="qualtrace run",
         description="Coded evidence base and report built by the qualtrace Snakemake workflow",
     benchmark:

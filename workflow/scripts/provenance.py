@@ -8,6 +8,7 @@ smk = snakemake  # noqa: F821 - injected by Snakemake's script: directive
 tee_stderr_to(smk.log[0])
 with open(smk.input.manifest, encoding="utf-8") as handle:
     manifest = json.load(handle)
-record = provenance(manifest, smk.params.outputs, smk.input.get("report_numbers"))
+record = provenance(manifest, smk.params.outputs, smk.input.get("report_numbers"),
+                    smk.params.figures)
 write_json(smk.output.provenance, record)
 write_json(smk.output.crate, ro_crate(record, smk.params.name, smk.params.description))

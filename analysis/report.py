@@ -1,0 +1,63 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Report source
+#
+# Writes `reports/summary.qmd` (a Quarto document with every number already computed, so
+# `quarto render` and pandoc render the same file) and `data/processed/report_numbers.csv`
+# (one row per number shown: item id, query and the segment ids behind it). Every number in
+# the report is a link to its evidence anchor; `qualtrace trace <item_id>` resolves the same id.
+#
+# Run by Snakemake as a `script:` (rule `report_source`) with named inputs: one per table in
+# `qualtrace.report.data.TABLES`, `theme_by_<facet>` per facet shown, `manifest`, `codebook`,
+# `gold` (possibly empty), `rulegraph_dot`, `rulegraph_svg`; outputs `qmd`, `numbers`; param
+# `engine` (config `render.engine`). Standalone (or in Jupyter) it reads and writes the default
+# paths under `data/processed/` and `reports/`. The logic lives in `qualtrace.report`.
+
+# %%
+from glob import glob
+from pathlib import Path
+
+from qualtrace.io import tee_stderr_to
+from qualtrace.report import build_source
+from qualtrace.report.data import TABLES
+
+try:
+    smk = snakemake  # noqa: F821 - injected by Snakemake's script: directive
+    inputs, outputs = dict(smk.input.items()), dict(smk.output.items())
+    engine = smk.params.engine
+    tee_stderr_to(smk.log[0])
+except NameError:
+    inputs = {name: f"data/processed/{name}.csv" for name in TABLES}
+    inputs.update({f"theme_by_{f}": f"data/processed/theme_by_{f}.csv"
+                   for f in ("stakeholder", "area")})
+    inputs.update(manifest="data/processed/run_manifest.json", codebook="config/codebook.yaml",
+                  gold=sorted(glob("data/gold/*.jsonl")), rulegraph_dot="reports/rulegraph.dot",
+                  rulegraph_svg="reports/figures/rulegraph.svg")
+    outputs = {"qmd": "reports/summary.qmd", "numbers": "data/processed/report_numbers.csv"}
+    engine = "auto"
+
+# %%
+gold = inputs.get("gold", [])
+build_source(
+    tables={name: inputs[name] for name in TABLES},
+    by_facet={name[len("theme_by_"):]: path for name, path in inputs.items()
+              if name.startswith("theme_by_")},
+    manifest=inputs["manifest"], codebook=inputs["codebook"],
+    gold=[gold] if isinstance(gold, str) else list(gold),
+    rulegraph_dot=inputs["rulegraph_dot"], rulegraph_svg=inputs["rulegraph_svg"],
+    engine=engine, qmd=outputs["qmd"], numbers=outputs["numbers"])
+
+# %%
+Path(outputs["qmd"]).read_text(encoding="utf-8")[:2000]

@@ -1,0 +1,129 @@
+"""`python -m qualtrace.report`: the report rules' entry points (figures, source, rulegraph,
+render). Each takes `--log FILE`: a summary line on success, the error or traceback on failure.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+
+
+def _pairs(items: list[str]) -> dict[str, str]:
+    """NAME=PATH arguments as a dict."""
+    out = {}
+    for item in items or []:
+        name, sep, path = item.partition("=")
+        if not sep:
+            raise SystemExit(f"expected NAME=PATH, got {item!r}")
+        out[name] = path
+    return out
+
+
+def cmd_figures(args) -> str:
+    from ..codebook import load_codebook
+    from ..io import read_csv
+    from .figures import charts, write_charts
+
+    found = charts(load_codebook(args.codebook), read_csv(args.theme_summary),
+                   read_csv(args.cooccurrence),
+                   {f: read_csv(p) for f, p in _pairs(args.by_facet).items()})
+    outputs = _pairs(args.output)
+    write_charts(found, outputs)
+    return f"{len(outputs)} charts written"
+
+
+def cmd_source(args) -> str:
+    from . import build_source
+
+    build_source(tables=_pairs(args.table), by_facet=_pairs(args.by_facet),
+                 manifest=args.manifest, codebook=args.codebook, gold=args.gold,
+                 rulegraph_dot=args.rulegraph_dot, rulegraph_svg=args.rulegraph_svg,
+                 engine=args.engine, qmd=args.qmd, numbers=args.numbers)
+    return f"{args.qmd} and {args.numbers} written"
+
+
+def cmd_rulegraph(args) -> str:
+    from .rulegraph import write
+
+    return write(args.snakefile, args.directory, args.dot, args.svg, args.configfile)
+
+
+def cmd_render(args) -> str:
+    from .render import render, resolve
+
+    engine = resolve(args.engine)
+    render(args.qmd, engine, html=args.html, pdf=args.pdf)
+    return engine.describe()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m qualtrace.report", description=__doc__)
+    parser.add_argument("--log", help="write a summary line or the error to this file")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("figures", help="draw the report's charts (SVG)")
+    p.add_argument("--codebook", required=True)
+    p.add_argument("--theme-summary", required=True)
+    p.add_argument("--cooccurrence", required=True)
+    p.add_argument("--by-facet", nargs="*", default=[], help="FACET=theme_by_<facet>.csv")
+    p.add_argument("--output", nargs="+", required=True, help="CHART=path.svg")
+    p.set_defaults(func=cmd_figures)
+
+    p = sub.add_parser("source", help="write reports/summary.qmd and report_numbers.csv")
+    p.add_argument("--table", nargs="+", required=True, help="NAME=path.csv")
+    p.add_argument("--by-facet", nargs="*", default=[], help="FACET=theme_by_<facet>.csv")
+    p.add_argument("--manifest", required=True)
+    p.add_argument("--codebook", required=True)
+    p.add_argument("--gold", nargs="*", default=[])
+    p.add_argument("--rulegraph-dot", required=True)
+    p.add_argument("--rulegraph-svg", required=True)
+    p.add_argument("--engine", default="auto")
+    p.add_argument("--qmd", required=True)
+    p.add_argument("--numbers", required=True)
+    p.set_defaults(func=cmd_source)
+
+    p = sub.add_parser("rulegraph", help="the workflow's rule graph as DOT and SVG")
+    p.add_argument("--snakefile", required=True)
+    p.add_argument("--directory", default=".")
+    p.add_argument("--configfile", nargs="*", default=[])
+    p.add_argument("--dot", required=True)
+    p.add_argument("--svg", required=True)
+    p.set_defaults(func=cmd_rulegraph)
+
+    p = sub.add_parser("render", help="render the .qmd to HTML and/or PDF")
+    p.add_argument("qmd")
+    p.add_argument("--engine", default="auto")
+    p.add_argument("--html")
+    p.add_argument("--pdf")
+    p.set_defaults(func=cmd_render)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.log:
+        os.makedirs(os.path.dirname(args.log) or ".", exist_ok=True)
+        open(args.log, "w", encoding="utf-8").close()
+    try:
+        summary = args.func(args)
+    except Exception as err:
+        from .render import RenderError
+
+        known = isinstance(err, (RenderError, ValueError, RuntimeError, OSError))
+        message = f"qualtrace report {args.command}: error: {err}"
+        if args.log:
+            with open(args.log, "a", encoding="utf-8") as handle:
+                handle.write((message if known else traceback.format_exc()) + "\n")
+        if known:
+            print(message, file=sys.stderr)
+            return 1
+        raise
+    if args.log:
+        with open(args.log, "a", encoding="utf-8") as handle:
+            handle.write(f"{summary}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

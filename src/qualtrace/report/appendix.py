@@ -1,0 +1,129 @@
+"""The evidence appendix (one anchor per number) and the provenance appendix."""
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+
+from .data import ReportData
+from .markdown import evidence_anchor, excerpt, md_literal, strip_bullet
+from .media import code_block, figure
+from .numbers import Item, Registry
+
+EXCERPT_CHARS = 300
+_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def evidence(reg: Registry, data: ReportData) -> str:
+    """Every registered number, by section: its query and the passages behind it."""
+    parts = ["## Appendix A: Evidence {#evidence}",
+             "```{=typst}\n#set text(size: 8pt)\n#set par(justify: false)\n```",
+             "For every number in this report: what was counted (the query on the tables in "
+             "`data/processed/`) and each passage behind it, with its document, line and "
+             "segment id. Excerpts are cut to about 300 characters; the words where a theme's "
+             "rule fired are highlighted. `qualtrace trace <item id>` prints the full passages "
+             "with their character offsets."]
+    by_section: OrderedDict[str, list[Item]] = OrderedDict()
+    for item in reg.items.values():
+        by_section.setdefault(item.section or "Report", []).append(item)
+    for n, (name, found) in enumerate(by_section.items(), start=1):
+        parts.append(f"### {md_literal(name)} {{#evidence-{n}}}")
+        parts += [_item(data, item) for item in found]
+    return "\n\n".join(parts)
+
+
+def _item(data: ReportData, item: Item) -> str:
+    head = (f"**{md_literal(item.label)}: {md_literal(item.value)}** \u00b7 item "
+            f"`{item.item_id}`")
+    lines = [f"::: {{#{evidence_anchor(item.item_id)} .evidence}}", head, "",
+             f"Query: {md_literal(item.query)}", ""]
+    if item.segment_ids and item.compact:
+        lines.append(_compact(data, item.segment_ids))
+    elif item.segment_ids:
+        for i, sid in enumerate(item.segment_ids, start=1):
+            lines.append(f"{i}. {_passage(data, sid, item.theme)}")
+    else:
+        lines.append("No passages.")
+    for note in item.notes:
+        lines += ["", note]
+    lines.append(":::")
+    return "\n".join(lines)
+
+
+def _compact(data: ReportData, segment_ids) -> str:
+    """Passages by document and line only (their excerpts are listed under another item).
+
+    One span per document; its `data-segments` attribute holds the full segment ids.
+    """
+    by_doc: OrderedDict[str, list[str]] = OrderedDict()
+    for sid in segment_ids:
+        seg = data.segment.get(sid)
+        by_doc.setdefault(seg["doc_id"] if seg else "", []).append(sid)
+    parts = []
+    for doc, sids in by_doc.items():
+        lines = ", ".join(data.segment[s]["line"] if s in data.segment else f"`{s}`"
+                          for s in sids)
+        name = md_literal(data.short_chapter(doc)) if doc else "Unknown segments"
+        word = "line" if len(sids) == 1 else "lines"
+        parts.append(f"[{name}, {word} {lines}]{{.passages data-segments=\"{' '.join(sids)}\"}}")
+    return f"{len(segment_ids)} passages: " + "; ".join(parts) + "."
+
+
+def _passage(data: ReportData, segment_id: str, theme: str) -> str:
+    seg = data.segment.get(segment_id)
+    if seg is None:
+        return (f"[`{segment_id}` (not in segments.csv)]{{.passage "
+                f"data-segment=\"{segment_id}\"}}")
+    text = seg["text"]
+    if seg["kind"] in ("key_point", "list_item"):
+        text = strip_bullet(text)  # a list marker is layout, not what was said
+    start = int(seg["start"]) + len(seg["text"]) - len(text)
+    found = data.evidence.get((segment_id, theme)) if theme else None
+    focus = (found[0] - start, found[1] - start) if found else None
+    where = (f"{md_literal(data.short_chapter(seg['doc_id']))}, line {seg['line']} \u00b7 "
+             f"`{segment_id}` \u00b7 {md_literal(seg['kind'].replace('_', ' '))}")
+    text = excerpt(text, EXCERPT_CHARS, focus)
+    return f"[{where}: {text}]{{.passage data-segment=\"{segment_id}\"}}"
+
+
+def provenance(data: ReportData, renderer: str, rulegraph: tuple[str, str, str] | None,
+               rulegraph_dot: str, versions: dict[str, str]) -> str:
+    manifest = data.manifest
+    parts = ["## Appendix B: Provenance {#provenance}",
+             f"{md_literal(renderer)} Every table it reads is in `data/processed/`; "
+             "`data/processed/report_numbers.csv` lists each number with its query and "
+             "segment ids, and `reports/provenance.json` the hashes of every output.",
+             "### Inputs {#provenance-inputs}"]
+    inputs = manifest.get("inputs", [])
+    if inputs:
+        parts.append("\n".join(
+            f"- {md_literal(data.chapter(i.get('doc_id', '')))}: {md_literal(i.get('path', ''))}"
+            f"  \n  sha256 {_hash(i.get('sha256', ''))}" for i in inputs))
+    else:
+        parts.append("The run manifest lists no inputs.")
+    parts.append("### Codebook and configuration {#provenance-config}")
+    files = []
+    for key, name in (("codebook", "Codebook"), ("config", "Configuration")):
+        entry = manifest.get(key) or {}
+        for one in entry.get("files", [entry]):  # several config files are listed as `files`
+            files.append(f"- {name}: {md_literal(one.get('path', '') or 'not recorded')}  \n"
+                         f"  sha256 {_hash(one.get('sha256', ''))}")
+    parts.append("\n".join(files))
+    parts.append("### Software {#provenance-software}")
+    software = dict(sorted((manifest.get("software") or {}).items()))
+    software.update({k: v for k, v in versions.items() if k not in software})
+    parts.append("\n".join(f"- {md_literal(k)} {md_literal(v)}" for k, v in software.items())
+                 or "No software versions recorded.")
+    parts.append("### Workflow {#provenance-workflow}")
+    if rulegraph:
+        parts.append("The rules of the workflow and their dependencies (`snakemake "
+                     "--rulegraph`, drawn with graphviz `dot`).")
+        parts.append(figure(*rulegraph, "fig-rulegraph"))
+    else:
+        parts.append("graphviz `dot` was not available when the report was built, so the "
+                     "rule graph (`snakemake --rulegraph`) is shown as DOT text.")
+        parts.append(code_block(rulegraph_dot or "(empty)", "dot"))
+    return "\n\n".join(parts)
+
+
+def _hash(value: str) -> str:
+    return f"`{value}`" if _HEX.match(value or "") else md_literal(value or "not recorded")

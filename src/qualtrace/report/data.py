@@ -1,0 +1,107 @@
+"""Everything the report reads, loaded once: the processed tables, the manifest, the codebook.
+
+The report computes nothing that a table does not already hold; this module only indexes the
+tables so the sections can look rows up (theme -> summary row, (facet, theme, value) -> row...).
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..codebook import Codebook, load_codebook
+from ..io import read_csv, read_raw
+
+# Tables the report needs (named inputs of the report_source rule, without `.csv`).
+TABLES = ("documents", "segments", "codings", "facets", "theme_summary", "theme_cooccurrence",
+          "coding_validation", "coding_disagreements", "checks", "check_items",
+          "key_point_support")
+
+
+@dataclass
+class ReportData:
+    codebook: Codebook
+    manifest: dict
+    tables: dict[str, list[dict[str, str]]]
+    by_facet: dict[str, list[dict[str, str]]]       # facet id -> theme_by_<facet> rows
+    gold_units: list[str] = field(default_factory=list)  # segment ids of the scored gold units
+
+    def __post_init__(self):
+        t = self.tables
+        self.documents = t["documents"]
+        self.document = {d["doc_id"]: d for d in self.documents}
+        self.segments = t["segments"]
+        self.segment = {s["segment_id"]: s for s in self.segments}
+        self.themes = list(self.codebook.themes)
+        self.theme = {th.id: th for th in self.themes}
+        self.facets = [f for f in self.codebook.facets if f.id in self.by_facet]
+        self.summary = {r["theme"]: r for r in t["theme_summary"]}
+        self.cell = {(facet, r["theme"], r["value"]): r
+                     for facet, rows in self.by_facet.items() for r in rows}
+        self.pair = {(r["theme_a"], r["theme_b"]): r for r in t["theme_cooccurrence"]}
+        self.themes_of: dict[str, set[str]] = defaultdict(set)
+        self.evidence: dict[tuple[str, str], tuple[int, int]] = {}
+        for row in t["codings"]:
+            self.themes_of[row["segment_id"]].add(row["theme"])
+            self.evidence.setdefault((row["segment_id"], row["theme"]),
+                                     (int(row["evidence_start"]), int(row["evidence_end"])))
+
+    # ------------------------------------------------------------------ lookups
+    def countable(self) -> list[dict[str, str]]:
+        """Content segments: not boilerplate, of a kind the codebook codes."""
+        kinds = self.codebook.code_kinds
+        return [s for s in self.segments
+                if s["boilerplate"] != "true" and s["kind"] in kinds]
+
+    def theme_label(self, theme_id: str) -> str:
+        found = self.theme.get(theme_id)
+        return found.label if found else theme_id
+
+    def value_label(self, facet_id: str, value_id: str) -> str:
+        for facet in self.codebook.facets:
+            if facet.id == facet_id:
+                for value in facet.values:
+                    if value.id == value_id:
+                        return value.label
+        return value_id
+
+    def chapter(self, doc_id: str) -> str:
+        """How a reader names a document: 'Chapter 6: Delivering for clients'."""
+        doc = self.document.get(doc_id, {})
+        number, title = doc.get("chapter_number", ""), doc.get("chapter_title", "")
+        if number and title:
+            return f"Chapter {number}: {title}"
+        return title or doc.get("title") or doc_id
+
+    def short_chapter(self, doc_id: str) -> str:
+        number = self.document.get(doc_id, {}).get("chapter_number", "")
+        return f"Ch. {number}" if number else doc_id
+
+
+def load(tables: dict[str, str], by_facet: dict[str, str], manifest: str, codebook: str,
+         gold: list[str] | None = None) -> ReportData:
+    """Read every input; `tables` maps the names in TABLES to paths."""
+    missing = [name for name in TABLES if name not in tables]
+    if missing:
+        raise ValueError(f"report inputs missing: {', '.join(missing)}")
+    data = ReportData(
+        codebook=load_codebook(codebook),
+        manifest=json.loads(Path(manifest).read_text(encoding="utf-8")),
+        tables={name: read_csv(tables[name]) for name in TABLES},
+        by_facet={facet: read_csv(path) for facet, path in by_facet.items()})
+    if gold:
+        data.gold_units = _gold_units(data, gold)
+    return data
+
+
+def _gold_units(data: ReportData, gold: list[str]) -> list[str]:
+    """Segment ids of every gold unit scored (the same units for each label set)."""
+    from ..validation import load_gold
+
+    raw = {Path(d["path"]).name: read_raw(d["path"]) for d in data.documents}
+    label_sets = {"themes": [t.id for t in data.themes]}
+    for key, facet in (("stakeholders", "stakeholder"), ("areas", "area")):
+        label_sets[key] = [v.id for f in data.codebook.facets if f.id == facet for v in f.values]
+    units = load_gold(gold, raw, data.segments, data.documents, label_sets)
+    return sorted({u.segment_id for u in units})

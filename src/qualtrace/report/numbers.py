@@ -1,0 +1,59 @@
+"""The report's numbers, each with the query and the segment ids behind it.
+
+Every number the report shows is registered here before it is written, and the Markdown for it
+is a link to its evidence anchor. The registry becomes `data/processed/report_numbers.csv` (one
+row per number, in order of first appearance) and the evidence appendix; `qualtrace trace
+<item_id>` resolves an id from that file.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from .markdown import number
+
+REPORT_NUMBER_FIELDS = ["item_id", "section", "label", "value", "query", "segment_ids"]
+
+
+@dataclass
+class Item:
+    item_id: str
+    section: str
+    label: str
+    value: str
+    query: str
+    segment_ids: tuple[str, ...]
+    theme: str = ""                      # highlight this theme's evidence in the excerpts
+    notes: list[str] = field(default_factory=list)  # Markdown lines shown under the passages
+    compact: bool = False                # list passages by locator only (excerpts shown elsewhere)
+
+    def row(self) -> dict[str, str]:
+        return {"item_id": self.item_id, "section": self.section, "label": self.label,
+                "value": self.value, "query": self.query,
+                "segment_ids": " ".join(self.segment_ids)}
+
+
+class Registry:
+    """Numbers in order of first appearance; the same id may be shown again, unchanged."""
+
+    def __init__(self):
+        self.items: dict[str, Item] = {}
+        self.section = ""
+
+    def link(self, item_id: str, value: object, label: str, query: str,
+             segment_ids: Iterable[str], theme: str = "", notes: Iterable[str] = (),
+             compact: bool = False) -> str:
+        """Register a number (or find it again) and return its Markdown link."""
+        item = Item(item_id, self.section, label, str(value), query,
+                    tuple(sorted(set(segment_ids))), theme, list(notes), compact)
+        known = self.items.get(item_id)
+        if known is None:
+            self.items[item_id] = item
+        elif (known.value, known.segment_ids) != (item.value, item.segment_ids):
+            raise ValueError(f"report item {item_id!r} shown with two different values: "
+                             f"{known.value} {known.segment_ids} vs {item.value} "
+                             f"{item.segment_ids}")
+        return number(item.value, item_id)
+
+    def rows(self) -> list[dict[str, str]]:
+        return [item.row() for item in self.items.values()]

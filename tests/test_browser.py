@@ -1,0 +1,104 @@
+"""The HTML report in a real browser (Debian's Chromium driven by Playwright), from disk.
+
+No console errors, no network request, no dialog; clicking a number brings its evidence into
+view; on a phone-sized screen the page does not scroll sideways. Screenshots are saved (to
+$QUALTRACE_SCREENSHOTS if set, else the test's temporary directory).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from test_report_helpers import INJECTION, build_once
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)",
+                allow_module_level=True)
+
+from playwright import sync_api  # noqa: E402 - a test dependency (requirements-dev.lock)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def injection(tmp_path_factory):
+    return build_once("injection", INJECTION, tmp_path_factory)
+
+
+def screenshot_dir(tmp_path: Path) -> Path:
+    out = Path(os.environ.get("QUALTRACE_SCREENSHOTS", tmp_path))
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def open_report(browser, html: Path, **viewport):
+    page = browser.new_page(viewport=viewport or {"width": 1280, "height": 900})
+    seen = {"console": [], "requests": [], "dialogs": [], "errors": []}
+    page.on("console", lambda m: seen["console"].append(f"{m.type}: {m.text}")
+            if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    page.on("request", lambda r: seen["requests"].append(r.url))
+    page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
+    page.goto(html.as_uri())
+    page.wait_for_load_state("load")
+    return page, seen
+
+
+def assert_quiet(seen, html: Path):
+    assert seen["console"] == [] and seen["errors"] == [] and seen["dialogs"] == []
+    outside = [u for u in seen["requests"] if u != html.as_uri() and not u.startswith("data:")]
+    assert outside == [], outside
+
+
+def test_clicking_a_number_shows_its_evidence(browser, mini_build, tmp_path):
+    html = mini_build / "reports/summary.html"
+    page, seen = open_report(browser, html)
+    link = page.locator("#tbl-themes a.num").first
+    target = link.get_attribute("href")
+    link.click()
+    evidence = page.locator(target)
+    sync_api.expect(evidence).to_be_in_viewport()
+    assert page.evaluate("location.hash") == target
+    assert evidence.locator(".passage, .passages").count() == int(link.inner_text()) or (
+        target.endswith(("-documents", "-interviews")))
+    page.screenshot(path=str(screenshot_dir(tmp_path) / "report-evidence.png"))
+    page.goto(html.as_uri())
+    page.screenshot(path=str(screenshot_dir(tmp_path) / "report-top.png"))
+    assert_quiet(seen, html)
+    page.close()
+
+
+def test_phone_width_page_does_not_scroll_sideways(browser, mini_build, tmp_path):
+    html = mini_build / "reports/summary.html"
+    page, seen = open_report(browser, html, width=390, height=844)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1
+    page.locator("#themes").scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir(tmp_path) / "report-phone.png"))
+    assert_quiet(seen, html)
+    page.close()
+
+
+def test_hostile_source_text_runs_nothing(browser, injection, tmp_path):
+    html = injection / "reports/summary.html"
+    page, seen = open_report(browser, html)
+    assert page.evaluate("document.querySelectorAll('script, iframe').length") == 0
+    assert page.evaluate("getComputedStyle(document.body).display") != "none"
+    body = page.inner_text("body")
+    assert '<script>alert("kp-script")</script>' in body
+    page.screenshot(path=str(screenshot_dir(tmp_path) / "report-injection.png"), full_page=False)
+    assert_quiet(seen, html)
+    page.close()

@@ -1,0 +1,166 @@
+# Report: charts, the Quarto source with every number computed (and report_numbers.csv), the
+# workflow's rule graph, and the rendered HTML (self-contained) and PDF.
+import os
+from glob import glob
+
+from qualtrace.report.data import TABLES as REPORT_TABLE_NAMES
+
+
+REPORT_FACETS = ["stakeholder", "area"]
+REPORT_TABLES = {name: f"data/processed/{name}.csv" for name in REPORT_TABLE_NAMES}
+REPORT_BY_FACET = {f"theme_by_{f}": f"data/processed/theme_by_{f}.csv" for f in REPORT_FACETS}
+REPORT_CHARTS = ["prevalence", *(f"theme_by_{f}" for f in REPORT_FACETS), "cooccurrence"]
+REPORT_FIGURES = {name: f"reports/figures/{name}.svg" for name in REPORT_CHARTS}
+# What each figure is drawn from (recorded in reports/provenance.json under "figures").
+REPORT_FIGURE_SOURCES = {
+    "prevalence": {
+        "data": ["data/processed/theme_summary.csv"],
+        "query": "theme_summary: n_segments per theme",
+    },
+    **{
+        f"theme_by_{f}": {
+            "data": [f"data/processed/theme_by_{f}.csv"],
+            "query": f"theme_by_{f}: n_segments per theme and {f} value",
+        }
+        for f in REPORT_FACETS
+    },
+    "cooccurrence": {
+        "data": ["data/processed/theme_cooccurrence.csv"],
+        "query": "theme_cooccurrence: n_segments per pair of themes",
+    },
+    "rulegraph": {
+        "data": ["Snakefile", "workflow/rules/*.smk"],
+        "query": "snakemake --rulegraph, drawn by graphviz dot",
+    },
+}
+REPORT_FORMATS = config["render"].get("formats", ["html", "pdf"])
+REPORT_OUTPUTS = [f"reports/summary.{fmt}" for fmt in REPORT_FORMATS]
+# The workflow's rule files: an edit redraws the rule graph.
+WORKFLOW_RULE_FILES = sorted(glob(os.path.join(workflow.basedir, "workflow", "rules", "*.smk")))
+
+
+report: "../report/workflow.rst"
+
+
+rule report_figures:
+    input:
+        codebook=config["codebook"],
+        theme_summary="data/processed/theme_summary.csv",
+        cooccurrence="data/processed/theme_cooccurrence.csv",
+        **REPORT_BY_FACET,
+    output:
+        **{
+            name: report(
+                path,
+                caption="../report/figure.rst",
+                category="Figures",
+                labels={"figure": name},
+            )
+            for name, path in REPORT_FIGURES.items()
+        },
+    params:
+        by_facet=" ".join(f"{f}=data/processed/theme_by_{f}.csv" for f in REPORT_FACETS),
+        outputs=" ".join(f"{name}={path}" for name, path in REPORT_FIGURES.items()),
+    benchmark:
+        "benchmarks/results/rules/report_figures.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    log:
+        "logs/report_figures.log",
+    conda:
+        ENVIRONMENT
+    shell:
+        "python -m qualtrace.report --log {log:q} figures --codebook {input.codebook:q}"
+        " --theme-summary {input.theme_summary:q} --cooccurrence {input.cooccurrence:q}"
+        " --by-facet {params.by_facet} --output {params.outputs}"
+
+
+rule rulegraph:
+    input:
+        snakefile=workflow.main_snakefile,
+        rules=WORKFLOW_RULE_FILES,
+    output:
+        dot="reports/rulegraph.dot",
+        svg=report(
+            "reports/figures/rulegraph.svg",
+            caption="../report/rulegraph.rst",
+            category="Provenance",
+            labels={"figure": "rule graph"},
+        ),
+    params:
+        configfiles=workflow.configfiles,
+    benchmark:
+        "benchmarks/results/rules/rulegraph.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    log:
+        "logs/rulegraph.log",
+    conda:
+        ENVIRONMENT
+    shell:
+        "python -m qualtrace.report --log {log:q} rulegraph --snakefile {input.snakefile:q}"
+        " --directory . --configfile {params.configfiles:q}"
+        " --dot {output.dot:q} --svg {output.svg:q}"
+
+
+rule report_source:
+    input:
+        **REPORT_TABLES,
+        **REPORT_BY_FACET,
+        manifest="data/processed/run_manifest.json",
+        codebook=config["codebook"],
+        gold=gold_files,
+        rulegraph_dot="reports/rulegraph.dot",
+        rulegraph_svg="reports/figures/rulegraph.svg",
+    output:
+        qmd="reports/summary.qmd",
+        numbers=report(
+            "data/processed/report_numbers.csv",
+            caption="../report/report_numbers.rst",
+            category="Tables",
+        ),
+    params:
+        engine=config["render"].get("engine", "auto"),
+    benchmark:
+        "benchmarks/results/rules/report_source.tsv"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    log:
+        "logs/report_source.log",
+    conda:
+        ENVIRONMENT
+    script:
+        "../../analysis/report.py"
+
+
+rule render_report:
+    input:
+        qmd="reports/summary.qmd",
+        figures=list(REPORT_FIGURES.values()),
+        rulegraph="reports/figures/rulegraph.svg",
+    output:
+        **{
+            fmt: report(
+                f"reports/summary.{fmt}",
+                caption=f"../report/summary_{fmt}.rst",
+                category="Report",
+            )
+            for fmt in REPORT_FORMATS
+        },
+    params:
+        engine=config["render"].get("engine", "auto"),
+    benchmark:
+        "benchmarks/results/rules/render_report.tsv"
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    log:
+        "logs/render_report.log",
+    conda:
+        ENVIRONMENT
+    shell:
+        "python -m qualtrace.report --log {log:q} render {input.qmd:q} --engine {params.engine:q}"
+        + "".join(f" --{fmt} {{output.{fmt}:q}}" for fmt in REPORT_FORMATS)
