@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 
+# Id lists of a large corpus exceed the csv module's default 128 KiB field limit.
+csv.field_size_limit(2**31 - 1)
+
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 

@@ -10,6 +10,10 @@ from .media import code_block, figure
 from .numbers import Item, Registry
 
 EXCERPT_CHARS = 300
+# A report is read, not grepped: past this many passages per number the appendix lists the first
+# ones and points to the complete list (report_numbers.csv, provenance.json, `qualtrace trace`),
+# so a 10 MB corpus still renders in seconds.
+MAX_PASSAGES = 60
 _HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -36,13 +40,18 @@ def _item(data: ReportData, item: Item) -> str:
             f"`{item.item_id}`")
     lines = [f"::: {{#{evidence_anchor(item.item_id)} .evidence}}", head, "",
              f"Query: {md_literal(item.query)}", ""]
-    if item.segment_ids and item.compact:
-        lines.append(_compact(data, item.segment_ids))
-    elif item.segment_ids:
-        for i, sid in enumerate(item.segment_ids, start=1):
+    shown = item.segment_ids[:MAX_PASSAGES]
+    if shown and item.compact:
+        lines.append(_compact(data, shown))
+    elif shown:
+        for i, sid in enumerate(shown, start=1):
             lines.append(f"{i}. {_passage(data, sid, item.theme)}")
     else:
         lines.append("No passages.")
+    if len(item.segment_ids) > len(shown):
+        lines += ["", f"The first {len(shown)} of {len(item.segment_ids)} passages are listed; "
+                  f"all are in `data/processed/report_numbers.csv` (item `{item.item_id}`) "
+                  f"and `qualtrace trace {item.item_id}` prints them."]
     for note in item.notes:
         lines += ["", note]
     lines.append(":::")

@@ -89,13 +89,19 @@ def _name(check: dict, has_items: bool) -> str:
     return f"[{name}](#check-{items.part(check['check_id'])})" if has_items else name
 
 
+MAX_ITEMS = 60  # per check; the complete list is data/processed/check_items.csv
+
+
 def _check_items(data: ReportData, check: dict, rows: list[dict]) -> str:
     head = (f"### {md_literal(check['check_id'])} {{#check-{items.part(check['check_id'])}}}")
     status = "passed" if check["status"] == "pass" else "failed"
     intro = (f"Severity {md_literal(check['severity'])}; {status}: "
              f"{md_literal(check['detail'])}.")
     body = []
-    for r in rows:
+    if len(rows) > MAX_ITEMS:
+        intro += (f" The first {MAX_ITEMS} of {len(rows)} items are listed; all are in "
+                  "`data/processed/check_items.csv`.")
+    for r in rows[:MAX_ITEMS]:
         seg = data.segment.get(r["segment_id"])
         if seg:
             where = (f"{md_literal(data.short_chapter(seg['doc_id']))}, line {seg['line']}, "
