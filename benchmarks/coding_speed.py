@@ -1,14 +1,22 @@
-"""Coding throughput: MB/s of `code_segments` on ~20 MB made by repeating the seed segments.
+"""Coding throughput: MB/s of `code_segments`, and of a plain single-pass regex scan of the same
+bytes for the same patterns, measured in the same run, in one process pinned to one core.
 
-Also times a plain single-pass scan of the same text with one regex holding every codebook term,
-the floor any matcher pays, and prints the ratio. Three runs each; medians are reported.
-`measure()` is also what `benchmarks/run.py` uses on each benchmark corpus.
+The corpus is made by repeating the seed segments (exact offsets, every unit coded as in the
+seeds). Three runs of each; medians of wall-clock and of CPU time are reported, with the load on
+the machine before and after. The plain scan is one regex holding every codebook term as an
+alternation (`\\b(?:t1|t2|...)`, case-insensitive): what a single-pass scan for the same patterns
+costs in Python's `re`. For reference the engine's own single pass (the trie-shaped alternation
+it scans each document with) is timed too. `measure()` is also what `benchmarks/run.py` uses on
+each benchmark corpus.
 
-    PYTHONPATH=src python benchmarks/coding_speed.py [--mb 20] [--segments data/processed/segments.csv]
+    PYTHONPATH=src python benchmarks/coding_speed.py [--mb 5] [--segments data/processed/segments.csv]
+        [--cpu N | --no-pin]
 """
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import re
 import statistics
 import sys
@@ -54,49 +62,110 @@ def plain_scan(codebook, text: str, rx: re.Pattern | None = None) -> int:
     return sum(1 for _ in rx.finditer(text))
 
 
-def measure(rows: list[dict], raw_texts: dict[str, str], codebook, runs: int = 3) -> dict:
-    """Median seconds of `code_segments` over rows and of a plain scan of the same raw texts,
-    run back to back in this process; `mb` is the size of those texts (UTF-8)."""
-    rx = plain_regex(codebook)
-    coding, plain = [], []
+def trie_scan(codebook, text: str) -> int:
+    """The engine's own single pass (every plain term, one trie-shaped regex) over a text."""
+    return len(codebook.matcher.master_matches(text.lower()))
+
+
+def _timed(fn) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process) of one call."""
+    w0, c0 = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - w0, time.process_time() - c0
+
+
+def measure(rows: list[dict], raw_texts: dict[str, str], codebook, runs: int = 3,
+            plain: bool = True) -> dict:
+    """Medians over `runs` of `code_segments` over rows and of a plain scan of the same raw
+    texts, run back to back in this process; `mb` is the size of those texts (UTF-8).
+
+    Keys: code_s / plain_s (wall), code_cpu_s / plain_cpu_s (CPU), mb, and trie_s /
+    trie_cpu_s for the engine's own single pass; the *_runs keys hold every run."""
+    rx = plain_regex(codebook) if plain else None
+    times: dict[str, list] = {"code": [], "plain": [], "trie": []}
     for _ in range(runs):
-        t0 = time.perf_counter()
-        code_segments(rows, raw_texts, codebook)
-        coding.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        for text in raw_texts.values():
-            plain_scan(codebook, text, rx)
-        plain.append(time.perf_counter() - t0)
-    return {"code_s": statistics.median(coding), "plain_s": statistics.median(plain),
-            "mb": sum(len(t.encode("utf-8")) for t in raw_texts.values()) / 1e6}
+        times["code"].append(_timed(lambda: code_segments(rows, raw_texts, codebook)))
+        times["trie"].append(_timed(lambda: [trie_scan(codebook, t) for t in raw_texts.values()]))
+        if plain:
+            times["plain"].append(_timed(
+                lambda: [plain_scan(codebook, t, rx) for t in raw_texts.values()]))
+    out = {"mb": sum(len(t.encode("utf-8")) for t in raw_texts.values()) / 1e6}
+    for name, pairs in times.items():
+        if not pairs:
+            continue
+        out[f"{name}_s"] = statistics.median(w for w, _ in pairs)
+        out[f"{name}_cpu_s"] = statistics.median(c for _, c in pairs)
+        out[f"{name}_runs"] = pairs
+    return out
+
+
+def pin(cpu: int | None) -> str:
+    """Pin this process to one CPU (the last one it may use, unless told); say which."""
+    if not hasattr(os, "sched_setaffinity"):
+        return "not pinned (no sched_setaffinity on this system)"
+    allowed = sorted(os.sched_getaffinity(0))
+    cpu = allowed[-1] if cpu is None else cpu
+    os.sched_setaffinity(0, {cpu})
+    return f"pinned to CPU {cpu} (of {len(allowed)} this process may use)"
+
+
+def load() -> str:
+    try:
+        one, five, fifteen = os.getloadavg()
+    except OSError:
+        return "unknown"
+    return f"{one:.2f} / {five:.2f} / {fifteen:.2f} (1/5/15 min) on {os.cpu_count()} CPUs"
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--mb", type=float, default=20.0)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--mb", type=float, default=5.0, help="corpus size to build (default 5)")
     ap.add_argument("--segments", default=str(ROOT / "data/processed/segments.csv"))
     ap.add_argument("--raw", default=str(ROOT / "data/raw"))
     ap.add_argument("--codebook", default=str(ROOT / "config/codebook.yaml"))
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--cpu", type=int, default=None, help="CPU to pin to (default: the last)")
+    ap.add_argument("--no-pin", action="store_true", help="do not pin to one CPU")
+    ap.add_argument("--no-plain", action="store_true",
+                    help="skip the plain alternation scan (slow: well under 1 MB/s)")
     args = ap.parse_args()
 
+    pinned = "not pinned (--no-pin)" if args.no_pin else pin(args.cpu)
+    load_before = load()
     t0 = time.perf_counter()
     codebook = load_codebook(args.codebook)
     compile_s = time.perf_counter() - t0
     text, rows = synthetic_corpus(read_csv(args.segments), Path(args.raw), int(args.mb * 1e6))
     raw = {"synthetic": text}
-    size_mb = len(text.encode("utf-8")) / 1e6
 
-    timed = measure(rows, raw, codebook, runs=3)
-    c, p = timed["code_s"], timed["plain_s"]
+    m = measure(rows, raw, codebook, runs=args.runs, plain=not args.no_plain)
     codings, facets = code_segments(rows, raw, codebook)
+    mb = m["mb"]
+
+    def rate(name: str) -> str:
+        wall, cpu = m[f"{name}_s"], m[f"{name}_cpu_s"]
+        return (f"median {wall:.2f} s wall = {mb / wall:.2f} MB/s, "
+                f"{cpu:.2f} s CPU = {mb / cpu:.2f} MB/s")
+
+    print(f"python {platform.python_version()}, {pinned}, single process")
+    print(f"load before: {load_before}")
     print(f"codebook: {len(codebook.matcher.terms)} terms, {len(codebook.rule_ids())} rules, "
           f"compiled in {compile_s * 1000:.0f} ms")
-    print(f"corpus: {size_mb:.1f} MB, {len(rows)} segments; {len(codings)} codings, "
-          f"{len(facets)} facet rows")
-    print(f"code_segments: median {c:.2f} s = {size_mb / c:.1f} MB/s")
-    print(f"plain single-pass regex scan: median {p:.2f} s = {size_mb / p:.1f} MB/s")
-    print(f"ratio code_segments / plain scan: {c / p:.2f}x the time "
-          f"({p / c:.1f}x faster than the plain scan)")
+    print(f"corpus: {mb:.2f} MB, {len(rows)} segments; {len(codings)} codings, "
+          f"{len(facets)} facet rows; {args.runs} runs each")
+    print(f"code_segments:                {rate('code')}")
+    if not args.no_plain:
+        print(f"plain single-pass regex scan: {rate('plain')}")
+        print(f"ratio code_segments / plain scan: {m['code_s'] / m['plain_s']:.3f}x the time "
+              f"(wall), {m['code_cpu_s'] / m['plain_cpu_s']:.3f}x (CPU): code_segments runs "
+              f"{m['plain_cpu_s'] / m['code_cpu_s']:.1f}x faster than the plain scan")
+    print(f"engine's own single pass:     {rate('trie')}; code_segments takes "
+          f"{m['code_cpu_s'] / m['trie_cpu_s']:.1f}x its CPU time")
+    print("runs (wall s, CPU s): " + "; ".join(
+        f"{name} " + ", ".join(f"{w:.2f}/{c:.2f}" for w, c in m[f"{name}_runs"])
+        for name in ("code", "plain", "trie") if f"{name}_runs" in m))
+    print(f"load after: {load()}")
 
 
 if __name__ == "__main__":

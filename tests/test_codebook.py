@@ -184,3 +184,62 @@ def test_term_syntax():
     assert rx.fullmatch("trauma-informed") and rx.fullmatch("Trauma  informed")
     rx = re.compile(r"\b" + term_regex("care"), re.IGNORECASE)
     assert not rx.match("career") and rx.match("care.")
+
+
+def test_matcher_lives_in_its_own_module():
+    from qualtrace import codebook, matcher
+
+    assert codebook.term_regex is matcher.term_regex
+    cb = parse_codebook(BASE)
+    assert isinstance(cb.matcher, matcher.Matcher)
+    assert codebook.TermSyntaxError is matcher.TermSyntaxError
+
+
+def test_unicode_facts_the_case_sensitive_twins_rely_on():
+    """qualtrace.matcher runs regex terms as case-sensitive twins over lower-cased text. That is
+    exact only if, for every character x whose lower-case form y is one character: str.lower
+    agrees with the regex engine's own lower-casing; lower-casing is idempotent; a character
+    that lower-cases to another one lower-cases to a cased one; lower-casing keeps word, digit
+    and space characters what they are; and upper-casing never yields an uncased character."""
+    import _sre
+
+    bad = []
+    for i in range(0x110000):
+        x = chr(i)
+        y = x.lower()
+        if len(y) != 1:
+            continue
+        lo = _sre.unicode_tolower(i)
+        if ord(y) != lo or _sre.unicode_tolower(lo) != lo:
+            bad.append((hex(i), "lower"))
+        elif lo != i and not _sre.unicode_iscased(lo):
+            bad.append((hex(i), "uncased lower"))
+        elif (x.isalnum() or x == "_") != (y.isalnum() or y == "_") \
+                or x.isdecimal() != y.isdecimal() or x.isspace() != y.isspace():
+            bad.append((hex(i), "class"))
+        up = ord(x.upper()) if len(x.upper()) == 1 else i
+        if up != i and not _sre.unicode_iscased(up):
+            bad.append((hex(i), "uncased upper"))
+    assert not bad, bad[:20]
+
+
+def test_bad_enum_value_names_line_and_suggests():
+    text = BASE.replace("        any: ['@staff_words', funding]",
+                        "        any: ['@staff_words', funding]\n        kinds: [paragraf]")
+    msg = error_for(text)
+    assert msg.startswith(f"config/codebook.yaml:{line_of(text, 'kinds: [paragraf]')}:")
+    assert "bad value 'paragraf'" in msg and "did you mean 'paragraph'" in msg
+
+
+def test_badly_formed_vocab_name_points_at_that_name():
+    text = BASE.replace("  staff_words: [staff*, workforce]",
+                        "  staff_words: [staff*, workforce]\n  Bad-Name: [x]")
+    msg = error_for(text)
+    assert msg.startswith(f"config/codebook.yaml:{line_of(text, 'Bad-Name')}:")
+    assert "badly formed name 'Bad-Name'" in msg
+
+
+def test_missing_required_key_is_named():
+    text = BASE.replace("    definition: Funding and staffing.\n", "")
+    msg = error_for(text)
+    assert "theme 'resourcing'" in msg and "missing the required key 'definition'" in msg

@@ -289,3 +289,182 @@ def test_project_codebook_on_report_language():
     themes = {(r["segment_id"][-1], r["theme"]) for r in codings}
     assert ("1", "relationships") in themes and ("3", "partnership") in themes
     assert not any(t == "dual_role" for _, t in themes)
+
+
+# ---------------------------------------------------------------- fast paths = plain definitions
+# The engine takes shortcuts (one matcher pass per document, earliest-pair search, sentence
+# breaks listed once, case-sensitive twins of regex terms). Each is checked here against the
+# plain definition on seeded random text, so a shortcut that changes an answer fails a test.
+import random  # noqa: E402
+import re  # noqa: E402
+
+from qualtrace import coding as engine  # noqa: E402
+from qualtrace.matcher import Matcher, folded_text, folded_twin  # noqa: E402
+
+WORDS = ["care", "control", "risk", "staff", "clients", "client's", "said", "felt", "social",
+         "work", "worker", "workers", "support", "rehabilitation", "rehabilitative", "trust",
+         "national", "care-led", "the", "of", "and", "was", "seen", "as", "e.g.", "Mr.",
+         "Said", "STAFF", "\u017ftaff", "\u0131tem", "\u212aare", "caf\u00e9", "\u00c9quipe"]
+TERMS = ["care", "care and control", "control", "risk*", "staff", "staff said", "client's",
+         "client*", "social work*", "social worker", "rehabilitat*", "support work", "trust*",
+         "care-led", "said", "felt", "national care", "work", "workers said", "tailor* to local",
+         "share* information", "shared"]
+
+
+def _random_text(rng: random.Random, n: int) -> str:
+    out = []
+    for _ in range(n):
+        word = rng.choice(WORDS + ["tailored to local", "shared information", "sharing"])
+        if rng.random() < 0.1:
+            word = word.upper() if rng.random() < 0.5 else word.capitalize()
+        out.append(word + rng.choice([" ", " ", " ", ", ", ". ", " - ", "/", "\n", "? "]))
+    return "".join(out)
+
+
+@pytest.fixture(scope="module")
+def matcher():
+    m = Matcher()
+    for term in TERMS + ["re:\\bstaff\\s+\\w+", "re:(?:of|the)\\s+clients?\\b"]:
+        m.add(term)
+    m.build()
+    return m
+
+
+def _all_terms_at_word_starts(m: Matcher, text: str) -> dict:
+    """The definition: every plain term, matched at every word start."""
+    low = text.lower()
+    hits: dict = {}
+    for p in range(len(low)):
+        if p and re.match(r"\w", low[p - 1]):
+            continue
+        for t, atoms in enumerate(m.atoms):
+            if atoms is not None:
+                mm = m.full[t].match(low, p)
+                if mm:
+                    hits.setdefault(t, []).append(mm.span())
+    return hits
+
+
+def test_one_pass_finds_every_term_at_every_word_start(matcher):
+    rng = random.Random(7)
+    for _ in range(60):
+        text = _random_text(rng, 40).replace("\u017f", "s").replace("\u0131", "i")
+        assert matcher.scan(text, ()) == _all_terms_at_word_starts(matcher, text)
+
+
+def test_document_pass_equals_scanning_each_unit(matcher):
+    rng = random.Random(11)
+    for _ in range(40):
+        raw = _random_text(rng, 120)
+        doc = matcher.document(raw)
+        for _ in range(30):
+            start = rng.randrange(len(raw))
+            end = rng.randrange(start, min(len(raw), start + 200) + 1)
+            text = raw[start:end]
+            assert doc.hits(start, end, text) == matcher.scan(text, ()), (start, end, text)
+
+
+def test_sentence_breaks_listed_once_answer_like_a_search():
+    rng = random.Random(3)
+    for _ in range(50):
+        text = _random_text(rng, 30)
+        unit = engine._Unit(text, {}, 0, "paragraph", {}, None, frozenset())
+        for _ in range(40):
+            lo = rng.randrange(len(text) + 1)
+            hi = rng.randrange(lo, len(text) + 1)
+            brk = engine._SENTENCE_BREAK.search(text, lo)
+            assert unit.breaks_between(lo, hi) == bool(brk and brk.start() < hi)
+
+
+NEAR = """\
+codebook: near
+version: 1
+themes:
+  - id: pair
+    label: Pair
+    definition: A near B.
+    rules:
+      - id: pair/near
+        near: {a: [a1, a2, a3 a4], b: [b1, b2, a2], within: WITHIN, order: ORDER,
+               same_sentence: SAME}
+"""
+
+
+@pytest.mark.parametrize("within", [0, 1, 3, 8])
+@pytest.mark.parametrize("order", ["any", "a_first"])
+@pytest.mark.parametrize("same", ["true", "false"])
+def test_earliest_pair_is_the_first_of_all_pairs(within, order, same):
+    cb = parse_codebook(NEAR.replace("WITHIN", str(within)).replace("ORDER", order)
+                        .replace("SAME", same))
+    eng = engine.Engine(cb)
+    prog = eng.themes.rules[0]
+    rng = random.Random(within * 10 + len(order) + len(same))
+    vocab = ["a1", "a2", "a3 a4", "b1", "b2", "x", "y", "z", "e.g.", "it"]
+    for _ in range(150):
+        text = " ".join(rng.choice(vocab) + rng.choice(["", "", ".", ",", ". Then"])
+                        for _ in range(rng.randrange(2, 25)))
+        hits = cb.matcher.scan(text, ())
+        unit = engine._Unit(text, hits, eng.bits.mask(hits), "paragraph", {}, cb.matcher,
+                            frozenset())
+        a = engine._group_hits(prog.groups[0], hits, ())
+        b = engine._group_hits(prog.groups[1], hits, ())
+        pairs = engine._near(prog, a, b, unit) if a and b else []
+        got = engine._fire_near(prog, unit, [])
+        assert (got[:2] if got else None) == (pairs[0] if pairs else None), text
+
+
+TWIN_SOURCES = [r"\b(?:was|were|is)\s+(?:\w+ly\s+)?seen\b", r"(?:of|for)\s+(?:the\s+)?clients?\b",
+                r"consisten\w*\W+(?:\w+\W+){0,3}?(?:same|one)\s+worker", r"^\W*clients?\b",
+                r"\bSTAFF\b", r"[0-9]+\s*staff", r"(\w+) \1", r"caf\u00e9s?", r"\bI\b",
+                r"(?<=the )risk", r"[^a-z\s]{2,}", r"stat[ie]s?"]
+
+
+def test_case_sensitive_twins_match_like_the_terms():
+    rng = random.Random(5)
+    twins = [(re.compile(src, re.IGNORECASE), folded_twin(src)) for src in TWIN_SOURCES]
+    assert all(twin is not None for _, twin in twins[:6])
+    assert folded_twin("(?-i:Care)") is None and folded_twin("[A-Z]x") is None
+    assert folded_twin("\u0131tem") is None  # dotless i also stands for i
+    for _ in range(200):
+        text = _random_text(rng, 30) + rng.choice(["", " the the", " 12 STAFF", " I said"])
+        low = folded_text(text)
+        if low is None:
+            assert re.search("[\u017f\u0131\u03c3\u03c2\u03bc\u00b5]", text.lower()) or \
+                len(text.lower()) != len(text)
+            continue
+        lo = rng.randrange(len(text) + 1)
+        hi = rng.randrange(lo, len(text) + 1)
+        for full, twin in twins:
+            if twin is not None:
+                assert [m.span() for m in full.finditer(text, lo, hi)] == \
+                    [m.span() for m in twin.finditer(low, lo, hi)], (full.pattern, text)
+
+
+def test_project_codebook_gives_the_same_rows_however_units_are_scanned(monkeypatch):
+    """The whole engine on the seed-like report language: one pass per document or one per
+    unit, the rows are the same."""
+    cb = load_codebook(ROOT / "config" / "codebook.yaml")
+    rng = random.Random(9)
+    sentences = ["Clients reported that their justice social workers were approachable.",
+                 "JSW professionals felt they could not always find mental health support.",
+                 "Wider professional partners said they valued joint working with JSW.",
+                 "There was a view among staff that caseloads were too high.",
+                 "Relationships with partners were seen as good; funding was short.",
+                 "Consistency of services across local authorities was discussed."]
+    lines = [("paragraph", " ".join(rng.choice(sentences) for _ in range(rng.randrange(1, 4))))
+             for _ in range(40)]
+    raw, segs = make(lines)
+    first = code_segments(segs, {"d1": raw}, cb)
+
+    class PerUnit:
+        folded = False
+
+        def __init__(self, matcher, raw):
+            self.matcher = matcher
+
+        def hits(self, start, end, text):
+            return self.matcher.scan(text, ())
+
+    monkeypatch.setattr(type(cb.matcher), "document", lambda self, raw: PerUnit(self, raw))
+    assert code_segments(segs, {"d1": raw}, cb) == first
+    assert first[0] and first[1]

@@ -92,6 +92,8 @@ def test_bad_input_stops_with_clear_message_and_keeps_outputs(built, name, data,
 
 
 def test_duplicate_document_is_refused(built):
+    tables = [built / "data/processed/documents.csv", built / "data/processed/segments.csv"]
+    before = [digest(t) for t in tables]
     copy = built / "data/raw/zz_copy.txt"
     copy.write_bytes((built / "data/raw/ch07_compact.txt").read_bytes().replace(b"\n", b"\r\n"))
     try:
@@ -99,6 +101,7 @@ def test_duplicate_document_is_refused(built):
         assert result.returncode != 0
         assert "data/raw/zz_copy.txt: has the same text as data/raw/ch07_compact.txt" in (
             result.stderr)
+        assert [digest(t) for t in tables] == before
     finally:
         copy.unlink()
 

@@ -2,18 +2,20 @@
 
 Validation reports `file:line:col: what is wrong` because the codebook is edited by researchers:
 an error that says only "invalid" costs them an afternoon. YAML is composed (not just loaded) so
-every key and value keeps its position; the JSON-Schema catches shape errors, then semantic checks
-catch what a schema cannot (duplicate ids, unknown references, terms that do not compile).
+every key and value keeps its position (qualtrace.yamlcheck); the JSON-Schema catches shape
+errors, then semantic checks catch what a schema cannot (duplicate ids, unknown references, terms
+that do not compile). Terms and the matcher that finds them live in qualtrace.matcher.
 """
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jsonschema
 import yaml
+
+from .matcher import Matcher, TermSyntaxError, term_regex
+from .yamlcheck import Reporter, load_with_positions, validate
 
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "codebook.schema.yaml"
@@ -21,298 +23,32 @@ DEFAULT_CODE_KINDS = ("key_point", "paragraph", "quote", "list_item")
 DEFAULT_WITHIN = 8
 
 
-# ---------------------------------------------------------------- term matching
-class TermSyntaxError(ValueError):
-    pass
-
-
-# Plain terms are words separated by spaces, hyphens, slashes or apostrophes; `*` inside a word
-# means "any further word characters" (rehabilitat* -> rehabilitation, rehabilitative).
-_TERM_SHAPE = re.compile(r"[\w*]+(?:(?:[\s\-\u2010\u2013\u2014/]+|['\u2019])[\w*]+)*")
-_PIECES = re.compile(r"[\w*]+|[\s\-\u2010\u2013\u2014/]+|['\u2019]")
-_SEP_RX = r"[\s\-\u2010\u2013\u2014/]+"
-_APOS_RX = r"['\u2019]"
-_WORD = re.compile(r"\w+")
-# Nested quantifiers such as (a+)+ can backtrack exponentially; refuse them up front.
-# (Bounded outer repeats like (?:\w+\s+){0,3} are fine: at most a few alternatives per start.)
-_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}]\)(?:[+*]|\{\d*,\})")
-
-
-def _atoms(term: str) -> list[tuple]:
-    """A plain term as atoms: ('c', char) | ('w',) for `*` | ('s',) separator | ('a',) apostrophe."""
-    atoms: list[tuple] = []
-    for piece in _PIECES.findall(term.lower()):
-        if piece in ("'", "\u2019"):
-            atoms.append(("a",))
-        elif not (piece[0].isalnum() or piece[0] in "_*"):
-            atoms.append(("s",))
-        else:
-            if not any(ch != "*" for ch in piece):
-                raise TermSyntaxError(f"term {term!r}: a lone '*' needs at least one letter")
-            atoms.extend(("w",) if ch == "*" else ("c", ch) for ch in piece)
-    return atoms
-
-
-def _atom_rx(atom: tuple) -> str:
-    return {"w": r"\w*", "s": _SEP_RX, "a": _APOS_RX}.get(atom[0]) or re.escape(atom[1])
-
-
-def term_regex(term: str) -> str:
-    """Regex source for one term (explicit `re:` terms are returned as written)."""
-    if term.startswith("re:"):
-        return term[3:]
-    return "".join(_atom_rx(a) for a in _atoms(term)) + r"(?!\w)"
-
-
-def _tokens(atoms: list[tuple]) -> list[list[tuple]]:
-    """Split atoms into word tokens (separators dropped)."""
-    out: list[list[tuple]] = [[]]
-    for atom in atoms:
-        if atom[0] in "sa":
-            out.append([atom])
-        else:
-            out[-1].append(atom)
-    return out
-
-
-class Matcher:
-    """Every term of the codebook found in one regex pass over a unit.
-
-    The pass uses one trie-shaped alternation of all plain terms inside a lookahead at each word
-    start, so overlapping terms starting at different words are all seen. Terms that match at
-    the same word start are recovered from a cache keyed by the matched string: a term always
-    consumes whole words, so any other term matching at that start either matches a word-prefix
-    of that string (known statically) or extends past it (checked with an anchored match).
-    """
-
-    def __init__(self):
-        self.terms: list[str] = []
-        self._key: dict[str, int] = {}
-        self.atoms: list[list[tuple] | None] = []
-        self.full: list[re.Pattern] = []
-        self.ntok: list[int] = []
-        self.regex_terms: list[int] = []
-        self._entries: dict[str, tuple] = {}
-        self._first: dict[str, list[int]] = {}
-
-    def add(self, term: str) -> int:
-        term = term.strip()
-        if term.startswith("re:"):
-            key, atoms = term, None
-            try:
-                full = re.compile(term[3:], re.IGNORECASE)
-            except re.error as err:
-                raise TermSyntaxError(f"has an invalid regex {term[3:]!r}: {err.msg}"
-                                      + (f" at position {err.pos}" if err.pos is not None else ""))
-            if full.match(""):
-                raise TermSyntaxError(f"regex {term[3:]!r} matches the empty string")
-            if _NESTED_QUANTIFIER.search(term[3:]):
-                raise TermSyntaxError(f"regex {term[3:]!r} nests quantifiers, which can backtrack "
-                                      "exponentially; simplify it")
-        else:
-            if not _TERM_SHAPE.fullmatch(term):
-                raise TermSyntaxError(
-                    f"term {term!r} is not a plain term (words, '*' wildcards, spaces, hyphens, "
-                    "slashes, apostrophes); write 're:<regex>' for a regular expression")
-            atoms = _atoms(term)
-            key = repr(atoms)
-            full = None
-        if key in self._key:
-            return self._key[key]
-        self._key[key] = len(self.terms)
-        self.terms.append(term)
-        self.atoms.append(atoms)
-        if atoms is None:
-            self.full.append(full)
-            self.ntok.append(0)
-            self.regex_terms.append(len(self.terms) - 1)
-        else:
-            self.full.append(re.compile(term_regex(term), re.IGNORECASE))
-            self.ntok.append(len(_tokens(atoms)))
-        return len(self.terms) - 1
-
-    def build(self) -> None:
-        trie: dict = {}
-        for atoms in self.atoms:
-            if atoms is None:
-                continue
-            node = trie
-            for atom in atoms:
-                node = node.setdefault(atom, {})
-            node[None] = {}
-        source = r"(?<!\w)(?=(" + (self._emit(trie) if trie else r"(?!)") + "))"
-        self.master = re.compile(source)
-        self.master_ci = re.compile(source, re.IGNORECASE)
-        self._first_rx = {t: re.compile("".join(_atom_rx(a) for a in _tokens(at)[0]),
-                                        re.IGNORECASE)
-                          for t, at in enumerate(self.atoms) if at is not None}
-
-    def _emit(self, node: dict) -> str:
-        rank = {"c": 0, "s": 1, "a": 2, "w": 3}
-        alts = [_atom_rx(atom) + self._emit(child)
-                for atom, child in sorted(((a, c) for a, c in node.items() if a is not None),
-                                          key=lambda ac: (rank[ac[0][0]], ac[0][1:]))]
-        if None in node:
-            alts.append(r"(?!\w)")
-        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-
-    def _prefix_rx(self, t: int, k: int) -> re.Pattern:
-        toks = _tokens(self.atoms[t])
-        return re.compile("".join(_atom_rx(a) for tok in toks[:k] for a in tok), re.IGNORECASE)
-
-    def _by_first(self, word: str) -> list[int]:
-        found = self._first.get(word)
-        if found is None:
-            found = [t for t, rx in self._first_rx.items() if rx.fullmatch(word)]
-            self._first[word] = found
-        return found
-
-    def _entry(self, m: str) -> tuple:
-        ends = [w.end() for w in _WORD.finditer(m)]
-        static, extend = [], []
-        for t in self._by_first(m[:ends[0]]):
-            n = self.ntok[t]
-            if n <= len(ends):
-                if self.full[t].fullmatch(m, 0, ends[n - 1]):
-                    static.append((t, ends[n - 1]))
-            elif self._prefix_rx(t, len(ends)).fullmatch(m):
-                extend.append(t)
-        entry = (tuple(static), tuple(extend))
-        self._entries[m] = entry
-        return entry
-
-    def scan(self, text: str, regex_terms=None) -> dict[int, list[tuple[int, int]]]:
-        """Term hits in text: term index -> sorted (start, end) spans (text-relative).
-
-        Plain terms are always scanned; explicit regex terms (one pass each) only those in
-        `regex_terms` (all when None), so callers can defer them until a rule needs them.
-        """
-        hits: dict[int, list[tuple[int, int]]] = {}
-        low = text.lower()
-        master = self.master
-        if len(low) != len(text):  # rare case-folding that changes length: keep offsets exact
-            low, master = text, self.master_ci
-        entries = self._entries
-        get = entries.get
-        for p, m in [(mo.start(), mo.group(1)) for mo in master.finditer(low)]:
-            static, extend = get(m) or self._entry(m)
-            for t, length in static:
-                if t in hits:
-                    hits[t].append((p, p + length))
-                else:
-                    hits[t] = [(p, p + length)]
-            for t in extend:
-                mm = self.full[t].match(low, p)
-                if mm:
-                    hits.setdefault(t, []).append((p, mm.end()))
-        self.scan_regex(text, self.regex_terms if regex_terms is None else regex_terms, hits)
-        return hits
-
-    def scan_regex(self, text: str, terms, hits: dict) -> None:
-        for t in terms:
-            spans = [mm.span() for mm in self.full[t].finditer(text) if mm.end() > mm.start()]
-            if spans:
-                hits[t] = spans
-
-
 class CodebookError(ValueError):
     """A codebook that cannot be used; the message names file, line and problem."""
 
 
-# ---------------------------------------------------------------- YAML with positions
-def _load_with_positions(text: str, name: str):
-    """Return (data, positions); positions maps a JSON path tuple to (line, col), 1-based.
-
-    Keys are recorded under path + ("<key>",) so an unknown key can be pointed at directly.
-    """
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
-        raise CodebookError(f"{where}: not valid YAML: {getattr(err, 'problem', err)}") from None
-    if node is None:
-        raise CodebookError(f"{name}:1: the codebook is empty")
-    positions: dict[tuple, tuple[int, int]] = {}
-    constructor = yaml.SafeLoader("")
-
-    def build(n, path):
-        positions[path] = (n.start_mark.line + 1, n.start_mark.column + 1)
-        if isinstance(n, yaml.MappingNode):
-            out = {}
-            for key_node, value_node in n.value:
-                key = constructor.construct_object(key_node)
-                if key in out:
-                    raise CodebookError(f"{name}:{key_node.start_mark.line + 1}:"
-                                        f"{key_node.start_mark.column + 1}: duplicate key {key!r}")
-                positions[path + (key, "<key>")] = (key_node.start_mark.line + 1,
-                                                    key_node.start_mark.column + 1)
-                out[key] = build(value_node, path + (key,))
-            return out
-        if isinstance(n, yaml.SequenceNode):
-            return [build(item, path + (i,)) for i, item in enumerate(n.value)]
-        return constructor.construct_object(n)
-
-    return build(node, ()), positions
-
-
 # ---------------------------------------------------------------- error reporting
-@dataclass
-class _Reporter:
-    name: str
-    data: dict
-    positions: dict
+_KINDS = {"themes": "theme", "facets": "facet", "values": "value", "rules": "rule"}
+# Constraints whose schema wording would not help a researcher.
+_MESSAGES = {"oneOf": "must have exactly one of 'any', 'all' or 'near'"}
 
-    def where(self, path) -> str:
-        path = tuple(path)
-        while path and path not in self.positions:
-            path = path[:-1]
-        line, col = self.positions.get(path, (1, 1))
-        return f"{self.name}:{line}:{col}"
 
-    def context(self, path) -> str:
-        """Name the innermost object with an id ('rule 'x/y'') so the message reads alone."""
-        node, found = self.data, ""
-        kinds = {"themes": "theme", "facets": "facet", "values": "value", "rules": "rule"}
-        for i, step in enumerate(path):
-            try:
-                node = node[step]
-            except (KeyError, IndexError, TypeError):
-                break
-            parent = path[i - 1] if i else None
-            if isinstance(node, dict) and isinstance(node.get("id"), str) and parent in kinds:
-                found = f"{kinds[parent]} {node['id']!r}"
-        return found
-
-    def fail(self, path, message: str):
-        ctx = self.context(path)
-        raise CodebookError(f"{self.where(path)}: {ctx + ' ' if ctx else ''}{message}")
+def _context(data, path) -> str:
+    """Name the innermost object with an id ('rule 'x/y'') so the message reads alone."""
+    node, found = data, ""
+    for i, step in enumerate(path):
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            break
+        parent = path[i - 1] if i else None
+        if isinstance(node, dict) and isinstance(node.get("id"), str) and parent in _KINDS:
+            found = f"{_KINDS[parent]} {node['id']!r}"
+    return found
 
 
 def _schema() -> dict:
     return yaml.safe_load(SCHEMA_PATH.read_text(encoding="utf-8"))
-
-
-def _schema_error(rep: _Reporter, error: jsonschema.ValidationError):
-    path = list(error.absolute_path)
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = sorted(error.schema.get("properties", {}))
-        extra = [k for k in error.instance if k not in allowed]
-        if extra and allowed:
-            key = extra[0]
-            hint = difflib.get_close_matches(str(key), allowed, n=1)
-            rep.fail(path + [key, "<key>"], f"has an unknown key {key!r}"
-                     + (f" (did you mean {hint[0]!r}?)" if hint else "")
-                     + f"; allowed: {', '.join(allowed)}")
-        if extra:  # patternProperties only: the key itself has a bad shape
-            rep.fail(path + [extra[0], "<key>"], f"has a badly formed name {extra[0]!r}")
-    if error.validator == "oneOf":
-        rep.fail(path, "must have exactly one of 'any', 'all' or 'near'")
-    if error.validator == "type":
-        rep.fail(path, f"{'.'.join(map(str, path[-1:])) or 'value'} must be of type "
-                       f"{error.validator_value}, not {type(error.instance).__name__} "
-                       f"({error.instance!r})")
-    rep.fail(path, error.message)
 
 
 # ---------------------------------------------------------------- public API
@@ -399,26 +135,15 @@ def load_codebook(path: str | Path, schema: dict | None = None) -> Codebook:
 
 
 def parse_codebook(text: str, name: str = "<codebook>", schema: dict | None = None) -> Codebook:
-    data, positions = _load_with_positions(text, name)
-    rep = _Reporter(name, data, positions)
-    validator_cls = jsonschema.validators.validator_for(schema or _schema())
-    validator = validator_cls(schema or _schema())
-    errors = sorted(validator.iter_errors(data), key=lambda e: (_line_of(rep, e), str(e.path)))
-    if errors:  # the first by position: what a reader fixing the file top-down meets first
-        _schema_error(rep, errors[0])
+    data, positions = load_with_positions(text, name, CodebookError, "the codebook")
+    rep = validate(data, positions, schema or _schema(), name, CodebookError, _context,
+                   _MESSAGES)
     return compile_codebook(data, rep)
-
-
-def _line_of(rep: _Reporter, error) -> tuple:
-    path = tuple(error.absolute_path)
-    while path and path not in rep.positions:
-        path = path[:-1]
-    return rep.positions.get(path, (0, 0))
 
 
 # ---------------------------------------------------------------- compilation
 class _Compiler:
-    def __init__(self, rep: _Reporter):
+    def __init__(self, rep: Reporter):
         self.rep = rep
         self.data = rep.data
         self.matcher = Matcher()
@@ -581,11 +306,11 @@ class _Compiler:
         return Codebook(self.rep.name, themes, facets, self.matcher, frozenset(kinds), data)
 
 
-def compile_codebook(data: dict, rep: _Reporter | None = None) -> Codebook:
+def compile_codebook(data: dict, rep: Reporter | None = None) -> Codebook:
     """Compile validated codebook data into rules over one shared term matcher."""
-    rep = rep or _Reporter("<codebook>", data, {})
+    rep = rep or Reporter("<codebook>", data, {}, CodebookError, _context)
     return _Compiler(rep).compile()
 
 
 __all__ = ["CodebookError", "Codebook", "Label", "Facet", "Rule", "load_codebook",
-           "parse_codebook", "compile_codebook", "term_regex"]
+           "parse_codebook", "compile_codebook", "term_regex", "Matcher", "TermSyntaxError"]

@@ -6,13 +6,31 @@ row names the rule that fired and the exact characters it fired on, so a reviewe
 Evidence choice: when several rules support the same label in a unit, the evidence is the match
 that starts *first* in the unit (ties go to the rule listed first in the codebook), so the span a
 reader is sent to is the earliest place the point is made.
+
+How it stays fast (the coding stage is meant to run at several MB/s on one core):
+- each document gets one pass of the term matcher, and every unit's hits are cut from it
+  (qualtrace.matcher.DocumentScan);
+- which groups of terms occur in a unit is one bit mask, so a rule is looked at only when its
+  trigger group and all its groups of plain terms have hits, and "is a veto about?" is one AND;
+- each label set's rules are written out as one generated Python function (`_LabelSet._compile`)
+  in which a rule that cannot beat its label's evidence so far is skipped;
+- a proximity rule looks for its earliest pair directly instead of listing every pair, and a
+  unit's sentence breaks are found once, on first use;
+- regex vetoes run as case-sensitive twins over the lower-cased text where that is exact
+  (qualtrace.matcher.folded_twin).
+None of this changes an answer: tests/test_coding.py checks the fast paths against the plain
+definitions on random text.
 """
 from __future__ import annotations
 
+import gc
 import re
-from dataclasses import dataclass, field
+from bisect import bisect_left
+from functools import reduce
+from operator import or_
 
 from .codebook import Codebook, Label, Rule
+from .matcher import folded_text
 
 CODING_FIELDS = ["segment_id", "doc_id", "theme", "evidence_start", "evidence_end",
                  "evidence_text", "rule"]
@@ -23,20 +41,204 @@ _WORD = re.compile(r"\w+")
 # A sentence ends at . ! ? (plus closing quotes/brackets) followed by space and a capital or an
 # opening quote; "e.g. women" therefore does not end one.
 _SENTENCE_BREAK = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])")
+_STOP_MARK = re.compile(r"[.!?\u2026]")  # how every _SENTENCE_BREAK starts
 _LEADING_MARKER = re.compile(r"^[\s\-\u2013\u2014\u2022*\u00b7]*")
 
 Span = tuple[int, int]
 
 
-@dataclass(frozen=True)
-class Evidence:
-    start: int   # relative to the unit text
-    end: int
-    rule: str
-    rank: int    # codebook order of the rule
+# An evidence: (start, end, rule id, rank), start/end relative to the unit text, rank the rule's
+# codebook order (ties on start go to the lower rank).
+Evidence = tuple
 
-    def key(self):
-        return (self.start, self.rank)
+
+# ---------------------------------------------------------------- which groups have hits
+class _Bits:
+    """Bit masks over a unit's hits, so "does this group of terms occur?" is one AND.
+
+    Every group of terms the engine asks about (a rule's groups, its unless and not_with terms, a
+    label's unless terms) gets a bit. A term maps to the bits of the groups holding it; OR-ing
+    the masks of a unit's terms tells which groups have hits, hence which rules to look at.
+    Hits of plain terms never change once a unit is scanned, so neither does its mask. Groups
+    holding regex terms get a bit too (set by the regex terms scanned up front), but only as a
+    trigger; their hits are read from the unit itself.
+    """
+
+    def __init__(self):
+        self.by_term: dict[int, int] = {}
+        self._bit_of: dict[frozenset, int] = {}
+        self.n = 0
+
+    def group(self, terms) -> int:
+        """The bit of a group (the same bit for the same terms)."""
+        terms = frozenset(terms)
+        if not terms:
+            return 0
+        bit = self._bit_of.get(terms)
+        if bit is None:
+            bit = self._bit_of[terms] = 1 << self.n
+            self.n += 1
+            for t in terms:
+                self.by_term[t] = self.by_term.get(t, 0) | bit
+        return bit
+
+    def mask(self, hits) -> int:
+        """The mask of a unit's hits (`cover` must have listed every term they can hold)."""
+        return reduce(or_, map(self.by_term.__getitem__, hits), 0)
+
+    def cover(self, n_terms: int) -> None:
+        """Let every term of the matcher have a mask, if only 0."""
+        for t in range(n_terms):
+            self.by_term.setdefault(t, 0)
+
+
+# ---------------------------------------------------------------- the unit a rule looks at
+class _Unit:
+    """What rules look at: the unit's text (attribution cut off), its term hits and their bit
+    mask, kind, section.
+
+    Regex terms are scanned on first use; so are the unit's sentence breaks and its lower-cased
+    text. The sorted hits of a group of plain terms are kept once made (in `_spans`, under the
+    group's bit), as groups recur across rules.
+    """
+    __slots__ = ("text", "hits", "mask", "kind", "section_hits", "matcher", "scanned",
+                 "_breaks", "_spans", "_low", "_cut")
+
+    def __init__(self, text: str, hits: dict, mask: int, kind: str, section_hits: dict,
+                 matcher, scanned: set):
+        self.text = text
+        self.hits = hits
+        self.mask = mask
+        self.kind = kind
+        self.section_hits = section_hits
+        self.matcher = matcher
+        self.scanned = scanned
+        self._breaks = None
+        self._spans: dict[int, list[Span]] = {}
+        self._low = False  # not yet made; None: the text does not fold
+        self._cut = None  # (lower-cased document, start, end) to cut it from
+
+    def regex(self, t: int):
+        """(pattern, text) to look for regex term `t` in: its case-sensitive twin over the
+        lower-cased text where that gives the same matches (see qualtrace.matcher)."""
+        twin = self.matcher.twin[t]
+        if twin is not None:
+            low = self._low
+            if low is False:
+                if self._cut is not None:  # from the lower-cased document, which folds
+                    doc, start, end = self._cut
+                    low = doc[start:end]
+                else:
+                    low = folded_text(self.text)
+                self._low = low
+            if low is not None:
+                return twin, low
+        return self.matcher.full[t], self.text
+
+    def ensure(self, regex_terms) -> None:
+        todo = [t for t in regex_terms if t not in self.scanned]
+        if todo:
+            self.matcher.scan_regex(self.text, todo, self.hits)
+            self.scanned = self.scanned.union(todo)  # (may start as a shared frozenset)
+
+    def breaks_between(self, lo: int, hi: int) -> bool:
+        """Is there a sentence break starting in [lo, hi)?
+
+        Same answer as `_SENTENCE_BREAK.search(text, lo)` starting before hi: a break's match
+        holds no other break's first character, so the breaks `finditer` lists are exactly the
+        positions where one can start.
+        """
+        breaks = self._breaks
+        if breaks is None:
+            breaks = self._breaks = [m.start() for m in _SENTENCE_BREAK.finditer(self.text)]
+        i = bisect_left(breaks, lo)
+        return i < len(breaks) and breaks[i] < hi
+
+
+# ---------------------------------------------------------------- compiled rules
+_ANY, _ALL, _NEAR = 0, 1, 2
+
+
+def _split(terms, regex: frozenset) -> tuple[tuple, tuple]:
+    """Terms as (plain, regex), each in their order."""
+    return (tuple(t for t in terms if t not in regex), tuple(t for t in terms if t in regex))
+
+
+class _Label:
+    """A label prepared for evaluation: its unless terms as a bit (plain) and a tuple (regex)."""
+    __slots__ = ("label", "id", "unless", "unless_bit", "unless_regex", "lazy_terms")
+
+    def __init__(self, label: Label, bits: _Bits, regex: frozenset):
+        self.label, self.id = label, label.id
+        self.unless = tuple(label.unless)
+        plain, self.unless_regex = _split(label.unless, regex)
+        self.unless_bit = bits.group(plain)
+        self.lazy_terms = label.lazy_terms
+
+    def vetoes(self, unit: _Unit) -> list[Span]:
+        """Hits of the label's unless terms (regex ones only once scanned)."""
+        hits = unit.hits
+        if not unit.mask & self.unless_bit:
+            for t in self.unless_regex:
+                if t in hits:
+                    break
+            else:
+                return []
+        return [s for t in self.unless if t in hits for s in hits[t]]
+
+
+class _Prog:
+    """A rule prepared for evaluation: its groups as sets with their bits (the bit of a group of
+    plain terms is also the key under which a unit keeps that group's hits), the bits a unit's
+    mask must hold for the rule to be looked at, and its options as plain attributes."""
+    __slots__ = ("rule", "lab", "id", "index", "kind", "groups", "gids", "need", "trigger_bit",
+                 "min_hits", "within", "a_first", "same_sentence", "not_with", "not_with_bit",
+                 "not_with_regex", "unless", "unless_bit", "unless_regex", "kinds", "section",
+                 "lazy_terms", "lazy_not_with", "lazy_unless", "veto_terms", "plain", "fast",
+                 "bound")
+
+    def __init__(self, rule: Rule, lab: _Label, bits: _Bits, regex: frozenset):
+        self.rule, self.lab = rule, lab
+        self.id, self.index = rule.id, rule.index
+        self.kind = {"any": _ANY, "all": _ALL, "near": _NEAR}[rule.kind]
+        self.groups = rule.group_sets
+        gbits = [bits.group(g) for g in self.groups]
+        self.gids = tuple(None if regex.intersection(g) else b
+                          for g, b in zip(self.groups, gbits))
+        # Looked at only when the trigger group and every group of plain terms have hits.
+        self.need = 0
+        for i, (g, b) in enumerate(zip(self.groups, gbits)):
+            if i == rule.trigger or not regex.intersection(g):
+                self.need |= b
+        self.trigger_bit = gbits[rule.trigger]
+        self.min_hits, self.within = rule.min_hits, rule.within
+        self.a_first, self.same_sentence = rule.order == "a_first", rule.same_sentence
+        self.not_with = tuple(rule.not_with)
+        plain, self.not_with_regex = _split(rule.not_with, regex)
+        self.not_with_bit = bits.group(plain)
+        self.unless = tuple(rule.unless)
+        plain, self.unless_regex = _split(rule.unless, regex)
+        self.unless_bit = bits.group(plain)
+        self.kinds, self.section = rule.kinds, tuple(rule.section)
+        self.lazy_terms, self.lazy_not_with = rule.lazy_terms, rule.lazy_not_with
+        self.lazy_unless = rule.lazy_unless
+        self.veto_terms = rule.lazy_unless + lab.lazy_terms  # regex vetoes, looked for lazily
+        # Nothing but the unit's hits and vetoes decides: no kinds, section or regex scans.
+        self.plain = (rule.kinds is None and not rule.section and not rule.lazy_terms
+                      and not rule.lazy_not_with and not rule.lazy_unless
+                      and not lab.lazy_terms)
+        # An `any` rule whose answer, with no vetoes about, is its group's earliest hit.
+        self.fast = (self.plain and self.kind == _ANY and rule.min_hits == 1
+                     and self.gids[0] is not None)
+        # Groups whose earliest hit bounds where the evidence can start (None: no bound). An
+        # evidence span starts at a hit of one of the groups (of `a` for an a_first proximity).
+        # `any` rules are cheap enough to evaluate; rules scanning regex terms of their own
+        # always are, as the scan is remembered for the rest of the unit.
+        self.bound = None
+        if self.kind != _ANY and not rule.lazy_terms and not rule.lazy_not_with \
+                and None not in self.gids:
+            pairs = tuple(zip(self.gids, self.groups))
+            self.bound = pairs[:1] if self.kind == _NEAR and self.a_first else pairs
 
 
 # ---------------------------------------------------------------- rule evaluation
@@ -44,23 +246,39 @@ def _overlaps(span: Span, vetoes: list[Span]) -> bool:
     return any(vs < span[1] and span[0] < ve for vs, ve in vetoes)
 
 
-def _group_hits(terms: frozenset, hits: dict, vetoes: list[Span]) -> list[Span]:
-    # Units have few distinct hits and vocab groups many terms: walk the smaller side.
-    keys = [t for t in hits if t in terms] if len(hits) < len(terms) else \
-        [t for t in terms if t in hits]
+def _group_hits(terms: frozenset, hits: dict, vetoes) -> list[Span]:
+    keys = terms.intersection(hits)  # (order does not matter: the spans are sorted)
+    if len(keys) == 1:
+        spans = hits[next(iter(keys))]  # already in text order
+        if vetoes:
+            return [s for s in spans if not _overlaps(s, vetoes)]
+        return list(spans)
     spans = [s for t in keys for s in hits[t]]
     if vetoes:
         spans = [s for s in spans if not _overlaps(s, vetoes)]
-    return sorted(spans)
+    spans.sort()
+    return spans
+
+
+def _group(prog: _Prog, i: int, unit: _Unit, vetoes) -> list[Span]:
+    gid = prog.gids[i]
+    if gid is None:
+        return _group_hits(prog.groups[i], unit.hits, vetoes)
+    spans = unit._spans.get(gid)
+    if spans is None:
+        spans = unit._spans[gid] = _group_hits(prog.groups[i], unit.hits, ())
+    if vetoes and spans:
+        return [s for s in spans if not _overlaps(s, vetoes)]
+    return spans
 
 
 def _distinct(text: str, spans) -> int:
     return len({text[s:e].lower() for s, e in spans})
 
 
-def _near(rule: Rule, a: list[Span], b: list[Span], unit: "_Unit") -> list[Span]:
-    """Pairs (a, b) at most rule.within words apart; spans run from the first to the second."""
-    text, within, a_first = unit.text, rule.within, rule.order == "a_first"
+def _near(prog: _Prog, a: list[Span], b: list[Span], unit: _Unit) -> list[Span]:
+    """Pairs (a, b) at most `within` words apart; spans run from the first to the second."""
+    text, within, a_first = unit.text, prog.within, prog.a_first
     count = _WORD.findall
     pairs = []
     for s1, e1 in a:
@@ -75,81 +293,190 @@ def _near(rule: Rule, a: list[Span], b: list[Span], unit: "_Unit") -> list[Span]
                 if len(count(text, e1, s2)) > within:
                     break  # b is sorted: every later b is further away
                 gap, span = (e1, s2), (s1, e2)
-            if rule.same_sentence:
-                # No endpos: the break's look-ahead must see the capital after the gap.
-                brk = _SENTENCE_BREAK.search(text, gap[0])
-                if brk and brk.start() < gap[1]:
-                    continue
+            if prog.same_sentence and unit.breaks_between(*gap):
+                continue
             pairs.append(span)
     return sorted(pairs)
 
 
-@dataclass
-class _Unit:
-    """What rules look at: the unit's text (attribution cut off), its term hits, kind, section.
+def _fire(prog: _Prog, unit: _Unit, label_vetoes) -> Evidence | None:
+    hits, mask = unit.hits, unit.mask
+    if mask & prog.not_with_bit:
+        return None
+    for t in prog.not_with_regex:
+        if t in hits:
+            return None
+    vetoes = label_vetoes
+    if mask & prog.unless_bit or (prog.unless_regex and
+                                  any(t in hits for t in prog.unless_regex)):
+        vetoes = [s for t in prog.unless if t in hits for s in hits[t]]
+        if label_vetoes:
+            vetoes += label_vetoes
+    kind = prog.kind
+    if prog.min_hits == 1:
+        if kind == _ANY:
+            if not vetoes:
+                # Hit lists are in text order, so the earliest is a min over first hits.
+                group = prog.groups[0]
+                firsts = [hits[t][0] for t in group.intersection(hits)]
+                if not firsts:
+                    return None
+                s, e = min(firsts)
+                return (s, e, prog.id, prog.index)
+            spans = _group(prog, 0, unit, vetoes)
+            if not spans:
+                return None
+            return (spans[0][0], spans[0][1], prog.id, prog.index)
+        if kind == _NEAR:
+            return _fire_near(prog, unit, vetoes)
+        groups = [_group(prog, i, unit, vetoes) for i in range(len(prog.groups))]
+        if not all(groups):
+            return None
+        s, e = min(g[0] for g in groups)
+        return (s, e, prog.id, prog.index)
+    # min_hits > 1: count distinct matched texts over every candidate span.
+    groups = [_group(prog, i, unit, vetoes) for i in range(len(prog.groups))]
+    if kind == _ANY:
+        spans = groups[0]
+    elif kind == _ALL:
+        if not all(groups):
+            return None
+        spans = sorted(s for g in groups for s in g)
+    else:
+        spans = _near(prog, groups[0], groups[1], unit) if all(groups) else []
+    if not spans or _distinct(unit.text, spans) < prog.min_hits:
+        return None
+    return (spans[0][0], spans[0][1], prog.id, prog.index)
 
-    Regex terms are scanned on first use.
+
+def _fire_near(prog: _Prog, unit: _Unit, vetoes) -> Evidence | None:
+    """`_fire` for a proximity rule counting single hits: `_near(...)[0]`, the earliest pair,
+    found without listing every pair (this is the engine's innermost loop).
+
+    A pair is a first element and a partner from the other group that starts at or after the
+    first's end (a-then-b, or b-then-a unless a_first); its span starts where the first element
+    starts. First elements are tried in text order, and the search stops past the earliest
+    start that pairs. For one first element, partners are tried in text order: the words and
+    sentence breaks between them only grow, so the partners that qualify come first, and one
+    starting at or after the best end found cannot end before it.
     """
-    text: str
-    hits: dict
-    kind: str = "paragraph"
-    section_hits: dict | None = None
-    matcher: object = None
-    scanned: set = field(default_factory=set)
-
-    def ensure(self, regex_terms) -> None:
-        todo = [t for t in regex_terms if t not in self.scanned]
-        if todo:
-            self.matcher.scan_regex(self.text, todo, self.hits)
-            self.scanned.update(todo)
+    cache = unit._spans
+    gid = prog.gids[0]
+    a = cache.get(gid) if gid is not None else None
+    if a is None:
+        a = _group(prog, 0, unit, ())
+    if vetoes and a:
+        a = [s for s in a if not _overlaps(s, vetoes)]
+    if not a:
+        return None
+    gid = prog.gids[1]
+    b = cache.get(gid) if gid is not None else None
+    if b is None:
+        b = _group(prog, 1, unit, ())
+    if vetoes and b:
+        b = [s for s in b if not _overlaps(s, vetoes)]
+    if not b:
+        return None
+    text, within, same = unit.text, prog.within, prog.same_sentence
+    lim = 2 * within  # k words need 2k - 1 characters: a shorter gap cannot hold too many
+    count, stop = _WORD.findall, _STOP_MARK.search
+    best_s = best_e = -1
+    for firsts, other in ((a, b),) if prog.a_first else ((a, b), (b, a)):
+        n = len(other)
+        for s1, e1 in firsts:
+            if best_s >= 0 and s1 > best_s:
+                break
+            end = best_e if best_s == s1 else -1
+            k = 0
+            while k < n and other[k][0] < e1:  # partners start at or after e1
+                k += 1
+            while k < n:
+                s2, e2 = other[k]
+                if end >= 0 and s2 >= end:
+                    break
+                # (The sentence test first: cheaper than counting words, and far partners are
+                # mostly in another sentence.)
+                if same and stop(text, e1, s2) is not None and unit.breaks_between(e1, s2):
+                    break
+                if s2 - e1 >= lim and len(count(text, e1, s2)) > within:
+                    break
+                if end < 0 or e2 < end:
+                    end = e2
+                k += 1
+            if end >= 0:
+                best_s, best_e = s1, end
+    if best_s < 0:
+        return None
+    return (best_s, best_e, prog.id, prog.index)
 
 
 # A regex veto is looked for within this many characters either side of the hits it could veto.
 VETO_WINDOW = 100
 
 
-def evaluate_rule(rule: Rule, unit: _Unit, label_vetoes: list[Span] = (),
-                  label_lazy: tuple = ()) -> Evidence | None:
-    """The evidence for `rule` in a unit, or None when it does not fire.
+def _evaluate(prog: _Prog, unit: _Unit, label_vetoes=(), beat: int = -1) -> Evidence | None:
+    """The evidence for a rule in a unit, or None when it does not fire.
 
     Vetoes only ever remove hits, so regex vetoes (a pass each) are looked for only once the rule
     fires without them, and then only around the rule's own hits: same answer, less scanning.
+    With `beat` >= 0 only an evidence starting before `beat` is of use: None is returned for any
+    other, and regex vetoes are not looked for when the evidence before them starts too late.
     """
-    if rule.kinds is not None and unit.kind not in rule.kinds:
+    if prog.kinds is not None and unit.kind not in prog.kinds:
         return None
-    if rule.section and not any(t in (unit.section_hits or {}) for t in rule.section):
+    if prog.section and not any(t in (unit.section_hits or {}) for t in prog.section):
         return None
-    if rule.lazy_terms:
-        unit.ensure(rule.lazy_terms)
-    ev = _fire(rule, unit, label_vetoes)
-    if ev is not None and rule.lazy_not_with:
-        unit.ensure(rule.lazy_not_with)
-        ev = _fire(rule, unit, label_vetoes)
-    terms = rule.lazy_unless + label_lazy
-    if ev is None or not terms:
+    if prog.lazy_terms:
+        unit.ensure(prog.lazy_terms)
+    ev = _fire(prog, unit, label_vetoes)
+    if ev is not None and prog.lazy_not_with:
+        unit.ensure(prog.lazy_not_with)
+        ev = _fire(prog, unit, label_vetoes)
+    if ev is None or (beat >= 0 and ev[0] >= beat):
+        return None
+    terms = prog.veto_terms
+    if not terms:
         return ev
     vetoes = list(label_vetoes)
-    if rule.kind == "all" or rule.min_hits > 1:
+    if prog.kind == _ALL or prog.min_hits > 1:
         # Vetoes anywhere can empty a group or lower a count: look around every hit.
-        return _fire(rule, unit, vetoes + _vetoes_near(unit, terms, _rule_hits(rule, unit)))
+        ev = _fire(prog, unit, vetoes + _vetoes_near(unit, terms, _rule_hits(prog, unit)))
+        return None if ev is None or (beat >= 0 and ev[0] >= beat) else ev
     # For `any` and `near` the earliest evidence stays the answer unless a veto overlaps it, so
     # look only around it; a vetoed evidence is replaced by the next candidate, checked likewise.
     while ev is not None:
-        new = [v for v in _vetoes_near(unit, terms, [(ev.start, ev.end)]) if v not in vetoes]
+        if beat >= 0 and ev[0] >= beat:
+            return None
+        new = [v for v in _vetoes_near(unit, terms, [(ev[0], ev[1])]) if v not in vetoes]
         if not new:
             return ev
         vetoes += new
-        ev = _fire(rule, unit, vetoes)
+        ev = _fire(prog, unit, vetoes)
     return None
 
 
-def _rule_hits(rule: Rule, unit: _Unit) -> list[Span]:
+def _rule_hits(prog: _Prog, unit: _Unit) -> list[Span]:
     hits = unit.hits
-    return sorted(s for g in rule.group_sets for t in g if t in hits for s in hits[t])
+    return sorted(s for g in prog.groups for t in g if t in hits for s in hits[t])
 
 
 def _vetoes_near(unit: _Unit, terms: tuple, spans: list[Span]) -> list[Span]:
     """Regex veto matches overlapping one of `spans`, looked for only around them."""
+    if not spans:
+        return []
+    if len(spans) == 1:
+        (s, e), = spans
+        lo, out = max(0, s - VETO_WINDOW), []
+        for t in terms:
+            rx, text = unit.regex(t)
+            # pos keeps the text before the window visible to \b and look-behinds.
+            for m in rx.finditer(text, lo, e + VETO_WINDOW):
+                start, end = m.span()
+                if start >= e:
+                    break  # nothing starting here or later overlaps the span
+                if end > s and end > start:
+                    out.append((start, end))
+        return out
     windows: list[list[int]] = []
     for s, e in spans:  # merge the windows around the spans
         lo, hi = max(0, s - VETO_WINDOW), e + VETO_WINDOW
@@ -157,101 +484,155 @@ def _vetoes_near(unit: _Unit, terms: tuple, spans: list[Span]) -> list[Span]:
             windows[-1][1] = max(windows[-1][1], hi)
         else:
             windows.append([lo, hi])
-    full, out = unit.matcher.full, []
+    out = []
+    last = max(e for _, e in spans)
     for t in terms:
+        rx, text = unit.regex(t)
         for lo, hi in windows:
             # pos keeps the text before the window visible to \b and look-behinds.
-            for m in full[t].finditer(unit.text, lo, hi):
-                if m.end() > m.start() and any(m.start() < e and s < m.end() for s, e in spans):
-                    out.append(m.span())
+            for m in rx.finditer(text, lo, hi):
+                start, end = m.span()
+                if start >= last:
+                    break  # nothing starting here or later overlaps a span
+                if end > start and any(start < e and s < end for s, e in spans):
+                    out.append((start, end))
     return out
-
-
-def _fire(rule: Rule, unit: _Unit, label_vetoes) -> Evidence | None:
-    hits, text = unit.hits, unit.text
-    if rule.not_with and any(t in hits for t in rule.not_with):
-        return None
-    vetoes = [s for t in rule.unless if t in hits for s in hits[t]]
-    if label_vetoes:
-        vetoes += label_vetoes
-    if rule.kind == "any" and not vetoes and rule.min_hits == 1:
-        # Fast path: hit lists are in text order, so the earliest is a min over first hits.
-        firsts = [hits[t][0] for t in rule.group_sets[0] if t in hits] \
-            if len(rule.group_sets[0]) < len(hits) else \
-            [v[0] for t, v in hits.items() if t in rule.group_sets[0]]
-        if not firsts:
-            return None
-        s, e = min(firsts)
-        return Evidence(s, e, rule.id, rule.index)
-    groups = [_group_hits(g, hits, vetoes) for g in rule.group_sets]
-    if rule.kind == "any":
-        spans = groups[0]
-    elif rule.kind == "all":
-        if not all(groups):
-            return None
-        spans = sorted(s for g in groups for s in g)
-    else:
-        spans = _near(rule, groups[0], groups[1], unit) if all(groups) else []
-    if not spans or (rule.min_hits > 1 and _distinct(text, spans) < rule.min_hits):
-        return None
-    return Evidence(spans[0][0], spans[0][1], rule.id, rule.index)
 
 
 # ---------------------------------------------------------------- per-label-set evaluation
 class _LabelSet:
-    """The labels of one label set (themes, or one facet's values) with a trigger index."""
+    """The labels of one label set (themes, or one facet's values) with their rules in order."""
 
-    def __init__(self, labels: list[Label]):
+    def __init__(self, labels: list[Label], bits: _Bits, regex: frozenset,
+                 fallback: list[Rule] = ()):
         self.labels = labels
-        self.by_rule = {}
-        self.trigger: dict[int, list[Rule]] = {}
-        for lab in labels:
-            for rule in lab.rules:
-                self.by_rule[rule.id] = lab
-                # A rule can only fire if its trigger group hit, so only those terms trigger it.
-                for t in rule.groups[rule.trigger]:
-                    self.trigger.setdefault(t, []).append(rule)
+        self.labs = {lab.id: _Label(lab, bits, regex) for lab in labels}
+        rules = sorted(((rule, lab) for lab in labels for rule in lab.rules),
+                       key=lambda rl: rl[0].index)
+        self.rules = [_Prog(rule, self.labs[lab.id], bits, regex) for rule, lab in rules]
+        self.fallback_rules = [_Prog(rule, self.labs[rule.label], bits, regex)
+                               for rule in fallback]
+        self.evaluate = self._compile()
 
-    def evaluate(self, unit: "_Unit") -> dict[str, Evidence]:
-        hits = unit.hits
-        keys = hits.keys()
-        rules = {r.index: r for t in hits for r in self.trigger.get(t, ())}
-        found: dict[str, Evidence] = {}
-        vetoes_cache: dict[str, list[Span]] = {}
-        for index in sorted(rules):
-            rule = rules[index]
-            # Cheap necessary condition first: every group of plain terms must have a hit.
-            if any(g.isdisjoint(keys) for g in rule.plain_sets):
-                continue
-            lab = self.by_rule[rule.id]
-            if lab.id not in vetoes_cache:  # regex vetoes of the label are added on demand
-                vetoes_cache[lab.id] = [s for t in lab.unless if t in hits for s in hits[t]]
-            ev = evaluate_rule(rule, unit, vetoes_cache[lab.id], lab.lazy_terms)
-            if ev and (lab.id not in found or ev.key() < found[lab.id].key()):
-                found[lab.id] = ev
-        return _suppress(self.labels, found)
 
-    def fallback(self, rules: list[Rule], unit: "_Unit") -> dict[str, Evidence]:
-        labels = {lab.id: lab for lab in self.labels}
-        for rule in rules:
-            lab = labels[rule.label]
-            vetoes = [s for t in lab.unless for s in unit.hits.get(t, ())]
-            ev = evaluate_rule(rule, unit, vetoes, lab.lazy_terms)
+    def evaluate(self, unit: _Unit) -> dict[str, Evidence]:
+        """Each label's evidence in a unit (replaced per label set by `_compile`)."""
+        raise NotImplementedError
+
+    def _compile(self):
+        """Write this label set's evaluation out as one Python function.
+
+        Rules are tried in codebook order, each only when the unit's mask holds the bits it
+        needs; a label's evidence so far and its vetoes are local variables; a rule that cannot
+        start before the evidence its label already has is skipped (see `_Prog.bound`); an `any`
+        rule with no vetoes about is answered inline. The function computes what looping over
+        the rules with `_fire` / `_evaluate` would, without the interpretive overhead.
+        """
+        env = {"_fire": _fire, "_fire_near": _fire_near, "_evaluate": _evaluate}
+        labels = list(self.labs.values())
+        index = {lab.id: j for j, lab in enumerate(labels)}
+        triggers = 0
+        for prog in self.rules:
+            triggers |= prog.trigger_bit
+        lines = ["def evaluate(unit):",
+                 "    mask = unit.mask",
+                 f"    if not mask & {triggers}:",
+                 "        return {}",
+                 "    hits, made = unit.hits, unit._spans"]
+        for j, lab in enumerate(labels):
+            env[f"L{j}"] = lab
+            lines.append(f"    e{j} = v{j} = None")
+        current = None
+        for i, prog in enumerate(self.rules):
+            j = index[prog.lab.id]
+            env[f"P{i}"] = prog
+            if j != current:  # a label's rules are together: skip them all when none can fire
+                current = j
+                triggers = 0
+                for other in self.rules:
+                    if other.lab is prog.lab:
+                        triggers |= other.trigger_bit
+                lines.append(f"    if mask & {triggers}:  # {prog.lab.id}")
+            lines.append(f"        # {prog.id}")
+            lines.append(f"        if mask & {prog.need} == {prog.need}:")
+            pad = "            "
+            if prog.bound is not None:
+                # (the earliest hit of a group: from its sorted hits if made, else from the
+                # first hit of each of its terms)
+                firsts = []
+                for k, (gid, group) in enumerate(prog.bound):
+                    env[f"B{i}_{k}"] = group
+                    firsts.append(f"(made[{gid}][0][0] if {gid} in made else "
+                                  f"min([hits[t][0][0] for t in B{i}_{k}.intersection(hits)]))")
+                first = firsts[0] if len(firsts) == 1 else "min(" + ", ".join(firsts) + ")"
+                lines.append(f"{pad}if e{j} is None or {first} < e{j}[0]:")
+                pad += "    "
+            lines.append(f"{pad}if v{j} is None:")
+            lines.append(f"{pad}    v{j} = L{j}.vetoes(unit)")
+            if prog.fast:
+                env[f"G{i}"] = prog.groups[0]
+                quiet = [f"not v{j}"]
+                if prog.unless_bit | prog.not_with_bit:
+                    quiet.append(f"not mask & {prog.unless_bit | prog.not_with_bit}")
+                for t in prog.unless_regex + prog.not_with_regex:
+                    quiet.append(f"{t} not in hits")
+                lines += [
+                    f"{pad}if {' and '.join(quiet)}:",
+                    f"{pad}    s, e = min([hits[t][0] for t in G{i}.intersection(hits)])",
+                    f"{pad}    if e{j} is None or s < e{j}[0]:",
+                    f"{pad}        e{j} = (s, e, P{i}.id, {prog.index})",
+                    f"{pad}else:",
+                    f"{pad}    ev = _fire(P{i}, unit, v{j})",
+                    f"{pad}    if ev is not None and (e{j} is None or ev[0] < e{j}[0]):",
+                    f"{pad}        e{j} = ev"]
+            elif prog.plain:
+                # A proximity rule with no not_with or unless of its own goes straight to the
+                # pair search (what `_fire` would do after finding nothing to check).
+                direct = (prog.kind == _NEAR and prog.min_hits == 1 and not prog.not_with
+                          and not prog.unless)
+                lines += [
+                    f"{pad}ev = {'_fire_near' if direct else '_fire'}(P{i}, unit, v{j})",
+                    f"{pad}if ev is not None and (e{j} is None or ev[0] < e{j}[0]):",
+                    f"{pad}    e{j} = ev"]
+            else:
+                lines += [
+                    f"{pad}ev = _evaluate(P{i}, unit, v{j}, -1 if e{j} is None else e{j}[0])",
+                    f"{pad}if ev is not None:",
+                    f"{pad}    e{j} = ev"]
+        lines.append("    found = {}")
+        for j, lab in enumerate(labels):
+            keep = [f"e{j} is not None"] + [f"e{index[s]} is None"
+                                            for s in lab.label.suppressed_by if s in index]
+            lines.append(f"    if {' and '.join(keep)}:")
+            lines.append(f"        found[L{j}.id] = e{j}")
+        lines.append("    return found")
+        self.source = "\n".join(lines) + "\n"
+        exec(compile(self.source, f"<label set {labels[0].id if labels else ''}>", "exec"), env)
+        return env["evaluate"]
+
+    def fallback(self, unit: _Unit) -> dict[str, Evidence]:
+        mask = unit.mask
+        for prog in self.fallback_rules:
+            if mask & prog.need != prog.need and not prog.lazy_terms and not prog.lazy_not_with:
+                continue  # cannot fire, and would scan nothing
+            lab = prog.lab
+            hits = unit.hits
+            vetoes = [s for t in lab.unless for s in hits.get(t, ())]
+            ev = _evaluate(prog, unit, vetoes)
             if ev:
-                return {rule.label: ev}
+                return {lab.id: ev}
         return {}
-
-
-def _suppress(labels: list[Label], found: dict[str, Evidence]) -> dict[str, Evidence]:
-    return {lab.id: found[lab.id] for lab in labels
-            if lab.id in found and not any(s in found for s in lab.suppressed_by)}
 
 
 class Engine:
     def __init__(self, codebook: Codebook):
         self.cb = codebook
-        self.themes = _LabelSet(codebook.themes)
-        self.facets = [(f, _LabelSet(f.values)) for f in codebook.facets]
+        regex = frozenset(codebook.matcher.regex_terms)
+        self.bits = _Bits()
+        self.themes = _LabelSet(codebook.themes, self.bits, regex)
+        self.facets = [(f, _LabelSet(f.values, self.bits, regex, f.fallback))
+                       for f in codebook.facets]
+        self.bits.cover(len(codebook.matcher.terms))
 
     def attribution(self, facet, seg: dict, raw: str) -> dict[str, Evidence] | None:
         group, printed = seg.get("speaker_group", ""), seg.get("speaker_group_raw", "")
@@ -268,67 +649,110 @@ class Engine:
         at = raw.find(printed, att, end) if printed else -1
         span = (at, at + len(printed)) if at >= 0 else (att, end)
         # Relative to the segment start, like every other evidence before it is made absolute.
-        return {v: Evidence(span[0] - start, span[1] - start, facet.attribution_rule, 0)
+        return {v: (span[0] - start, span[1] - start, facet.attribution_rule, 0)
                 for v in values}
-
-
-def _unit_text(seg: dict, raw: str) -> tuple[int, str]:
-    start, end = int(seg["start"]), int(seg["end"])
-    cut = seg.get("attribution_start") or ""
-    if cut and start < int(cut) <= end:
-        end = int(cut)  # the attribution names a speaker; it is not what the speaker said
-    return start, raw[start:end]
 
 
 def _whole(text: str, rule: str) -> Evidence:
     lead = _LEADING_MARKER.match(text).end()
-    return Evidence(lead, len(text.rstrip()), rule, 0)
+    return (lead, len(text.rstrip()), rule, 0)
+
+
+_DIGITS = re.compile(r"(\d+)")
 
 
 def _natural(segment_id: str):
-    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", segment_id)]
+    return [int(p) if p.isdigit() else p for p in _DIGITS.split(segment_id)]
 
 
 def code_segments(segments, raw_texts: dict, codebook: Codebook):
     """Code segments; return (codings_rows, facets_rows) sorted deterministically."""
+    # The loop allocates many small objects and frees almost all of them by reference count;
+    # cyclic garbage collection passes over the growing output would only cost time.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _code_segments(segments, raw_texts, codebook)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _code_segments(segments, raw_texts: dict, codebook: Codebook):
     engine = Engine(codebook)
+    matcher = codebook.matcher
     eager = codebook.eager_regex_terms()
+    unit_mask = engine.bits.mask
+    themes = engine.themes
     codings, facet_rows = [], []
-    lead_in: dict[tuple[str, str], dict[str, Evidence]] = {}  # (doc, facet) -> values
     section_hits: dict[str, dict] = {}
+    scans: dict[str, object] = {}
+    code_kinds = codebook.code_kinds
     # Document order matters (list items inherit from the unit before them), so impose it.
-    for seg in sorted(segments, key=lambda r: (r["doc_id"], _natural(r["segment_id"]))):
-        kind, doc = seg.get("kind", ""), seg["doc_id"]
-        if seg.get("boilerplate") == "true" or kind not in codebook.code_kinds:
+    keyed = sorted((((r["doc_id"], _natural(r["segment_id"])), r) for r in segments),
+                   key=lambda kr: kr[0])
+    eager_set = frozenset(eager)
+    attribution = engine.attribution
+    facets = [(facet, labels, facet.id, facet.inherit_kinds, facet.inherit_rule)
+              for facet, labels in engine.facets]
+    doc, raw, scan = None, "", None
+    rank, last = 0, None  # rows sort by the rank of their segment's key (equal keys, equal rank)
+    for order, seg in keyed:
+        if order != last:
+            rank, last = rank + 1, order
+        kind = seg.get("kind", "")
+        if kind not in code_kinds or seg.get("boilerplate") == "true":
             continue
-        raw = raw_texts[doc]
-        base, text = _unit_text(seg, raw)
+        if seg["doc_id"] != doc:
+            doc = seg["doc_id"]
+            raw = raw_texts[doc]
+            scan = scans.get(doc)
+            if scan is None:
+                scan = scans[doc] = matcher.document(raw)
+            lead_in = {}  # facet id -> the values units of the inherit kinds take
+        base, end = int(seg["start"]), int(seg["end"])
+        cut = seg.get("attribution_start") or ""
+        if cut and base < int(cut) <= end:
+            end = int(cut)  # the attribution names a speaker; it is not what the speaker said
+        text = raw[base:end]
         section = seg.get("section", "")
-        if section not in section_hits:
-            section_hits[section] = codebook.matcher.scan(section)
-        hits = codebook.matcher.scan(text, eager)
-        unit = _Unit(text, hits, kind, section_hits[section], codebook.matcher, set(eager))
+        sec = section_hits.get(section)
+        if sec is None:
+            sec = section_hits[section] = matcher.scan(section)
+        if 0 <= base <= end <= len(raw):
+            hits = scan.hits(base, end, text)
+        else:  # offsets outside the text: the unit is whatever slicing gives, scanned alone
+            hits = matcher.scan(text, ())
+        if eager:
+            matcher.scan_regex(text, eager, hits)
+        unit = _Unit(text, hits, unit_mask(hits), kind, sec, matcher, eager_set)
+        if scan.folded:
+            unit._cut = (scan.low, base, end)
+        segment_id = seg["segment_id"]
 
-        def emit(rows, ev: Evidence, extra: dict):
-            s, e = base + ev.start, base + ev.end
-            rows.append({"segment_id": seg["segment_id"], "doc_id": doc, **extra,
-                         "evidence_start": str(s), "evidence_end": str(e),
-                         "evidence_text": raw[s:e], "rule": ev.rule})
-
-        for theme, ev in engine.themes.evaluate(unit).items():
-            emit(codings, ev, {"theme": theme})
-        for facet, labels in engine.facets:
-            values = engine.attribution(facet, seg, raw)
+        found = themes.evaluate(unit)
+        for theme, ev in found.items():
+            s, e = base + ev[0], base + ev[1]
+            codings.append((rank, theme, {
+                "segment_id": segment_id, "doc_id": doc, "theme": theme,
+                "evidence_start": str(s), "evidence_end": str(e),
+                "evidence_text": raw[s:e], "rule": ev[2]}))
+        for facet, labels, facet_id, inherit_kinds, inherit_rule in facets:
+            values = attribution(facet, seg, raw) if kind == "quote" else None
             if values is None:
                 values = labels.evaluate(unit)
-            if not values and kind in facet.inherit_kinds and lead_in.get((doc, facet.id)):
-                values = {v: _whole(text, facet.inherit_rule) for v in lead_in[(doc, facet.id)]}
+            if not values and kind in inherit_kinds and lead_in.get(facet_id):
+                values = {v: _whole(text, inherit_rule) for v in lead_in[facet_id]}
             if not values:
-                values = labels.fallback(facet.fallback, unit)
-            if kind not in facet.inherit_kinds:
-                lead_in[(doc, facet.id)] = values
+                values = labels.fallback(unit)
+            if kind not in inherit_kinds:
+                lead_in[facet_id] = values
             for value, ev in values.items():
-                emit(facet_rows, ev, {"facet": facet.id, "value": value})
-    codings.sort(key=lambda r: (r["doc_id"], _natural(r["segment_id"]), r["theme"]))
-    facet_rows.sort(key=lambda r: (r["doc_id"], _natural(r["segment_id"]), r["facet"], r["value"]))
-    return codings, facet_rows
+                s, e = base + ev[0], base + ev[1]
+                facet_rows.append((rank, facet_id, value, {
+                    "segment_id": segment_id, "doc_id": doc, "facet": facet_id, "value": value,
+                    "evidence_start": str(s), "evidence_end": str(e),
+                    "evidence_text": raw[s:e], "rule": ev[2]}))
+    codings.sort(key=lambda r: r[:2])
+    facet_rows.sort(key=lambda r: r[:3])
+    return [r[-1] for r in codings], [r[-1] for r in facet_rows]

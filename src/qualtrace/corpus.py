@@ -37,3 +37,20 @@ def discover(patterns: list[str]) -> dict[str, str]:
                 "rename one of them (ids come from the file name without its extension)")
         documents[doc_id] = path
     return documents
+
+
+def refuse_duplicate_files(documents: dict[str, str]) -> None:
+    """Refuse the same text under two names before any job runs, so no table is touched.
+
+    Compared after dropping a BOM and folding whitespace (CRLF vs LF is the same document); the
+    gather step checks again on the decoded text.
+    """
+    seen: dict[bytes, str] = {}
+    for path in documents.values():
+        key = hashlib.sha256(b" ".join(Path(path).read_bytes().removeprefix(
+            b"\xef\xbb\xbf").split())).digest()
+        if key in seen:
+            raise InputError(
+                f"{path}: has the same text as {seen[key]}; the same document under two "
+                "names would be counted twice. Remove one of them from the corpus")
+        seen[key] = path

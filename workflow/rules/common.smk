@@ -4,13 +4,14 @@ from glob import glob
 
 from snakemake.io import strip_wildcard_constraints
 
-from qualtrace.corpus import discover
+from qualtrace.corpus import discover, refuse_duplicate_files
 from qualtrace.provenance import pin_source_date_epoch
 
 # Outputs carry no clock time: dates come from SOURCE_DATE_EPOCH, by default the last commit's.
 pin_source_date_epoch(workflow.basedir)
 
 DOCUMENTS = discover(config["corpus"]["patterns"])
+refuse_duplicate_files(DOCUMENTS)
 if not DOCUMENTS:
     raise WorkflowError(
         f"no input documents: nothing matches {config['corpus']['patterns']} "

@@ -1,0 +1,101 @@
+"""Validate the workflow config (config/config.yaml) with messages that name file, line and
+problem: an unknown key (with a did-you-mean hint), a wrong type, a bad enum value, a missing
+key, and, beyond what JSON-Schema can say, an ingestion regex that does not compile.
+
+The Snakefile calls `validate_config_file` for each of `workflow.configfiles` before Snakemake's
+own `validate()`, so a typo stops the build with `config/config.yaml:31:7: ...` instead of a
+schema dump.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from .yamlcheck import load_file, load_with_positions, validate
+
+__all__ = ["ConfigError", "SCHEMA_PATH", "validate_config_file", "validate_config_text"]
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+
+# Ingestion vocabulary that is compiled as regular expressions (case-insensitive, as
+# qualtrace.ingest compiles it): (path to a list, key inside each item or None, what it is).
+_REGEX_LISTS = [
+    (("ingest", "key_point_headings"), None, "key-point heading pattern"),
+    (("ingest", "furniture"), None, "furniture pattern"),
+    (("ingest", "speaker_groups"), "pattern", "speaker group pattern"),
+]
+
+
+class ConfigError(ValueError):
+    """A config that cannot be used; the message names file, line and problem."""
+
+
+def _dotted(path) -> str:
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return out
+
+
+def _subject(path) -> str:
+    """What a message is about: the dotted path of a key or value, or the config itself."""
+    return _dotted(path) or "the config"
+
+
+def _check_regexes(rep, data) -> None:
+    for where, key, what in _REGEX_LISTS:
+        node = data
+        for step in where:
+            node = node.get(step) if isinstance(node, dict) else None
+        for i, item in enumerate(node or []):
+            path = list(where) + [i] + ([key] if key else [])
+            pattern = item.get(key) if key and isinstance(item, dict) else item
+            if not isinstance(pattern, str):
+                continue
+            try:
+                re.compile(pattern, re.IGNORECASE)
+            except re.error as err:
+                rep.fail(path, f"{_subject(path)}: the {what} {pattern!r} is not a valid "
+                               f"regular expression: {err.msg}"
+                               + (f" at position {err.pos}" if err.pos is not None else ""))
+
+
+def _load_schema(schema_path: str | Path | None) -> dict:
+    path = Path(schema_path) if schema_path else SCHEMA_PATH
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def validate_config_text(text: str, name: str = "<config>",
+                         schema_path: str | Path | None = None) -> dict:
+    """Validate config text; return the data or raise ConfigError naming name:line:col."""
+    data, positions = load_with_positions(text, name, ConfigError, "the config")
+    return _validate(data, positions, name, schema_path)
+
+
+def validate_config_file(path: str | Path, schema_path: str | Path | None = None) -> dict:
+    """Validate one config file against the config schema (default:
+    workflow/schemas/config.schema.yaml) and check its ingestion regexes compile. Returns the
+    data; raises ConfigError naming file, line and problem."""
+    data, positions, name = load_file(path, ConfigError, "the config")
+    return _validate(data, positions, name, schema_path)
+
+
+def _validate(data, positions, name, schema_path) -> dict:
+    rep = validate(data, positions, _load_schema(schema_path), name, ConfigError,
+                   subject=_subject)
+    _check_regexes(rep, data)
+    return data
+
+
+def validate_config_files(paths, schema_path) -> None:
+    """For the Snakefile: stop with `file:line: problem` on the first bad config file."""
+    import sys
+
+    for path in paths:
+        try:
+            validate_config_file(path, schema_path)
+        except ConfigError as err:
+            print(f"qualtrace: error: {err}", file=sys.stderr)
+            raise SystemExit(1) from None
