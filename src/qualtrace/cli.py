@@ -22,10 +22,15 @@ def cmd_ingest(args) -> None:
     from .ingest import IngestRules, ingest_file
     from .io import write_json
 
+    if len(args.path) != len(args.doc_id):
+        raise InputError(f"ingest: {len(args.path)} paths but {len(args.doc_id)} --doc-id values; "
+                         "give one id per path, in the same order")
     rules = IngestRules.from_config(json.loads(args.rules))
-    parsed = ingest_file(args.path, args.doc_id, rules)
-    write_json(args.output, parsed)
-    return f"{args.path}: {len(parsed['segments'])} segments"
+    parsed = [ingest_file(path, doc_id, rules) for path, doc_id in zip(args.path, args.doc_id)]
+    # One document: its object (as always); a batch: a list of them, in the order given.
+    write_json(args.output, parsed[0] if len(parsed) == 1 else parsed)
+    return "\n".join(f"{path}: {len(item['segments'])} segments"
+                     for path, item in zip(args.path, parsed))
 
 
 def cmd_gather_segments(args) -> None:
@@ -110,15 +115,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log", help="also append errors to this file")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    ingest = sub.add_parser("ingest", help="parse one raw document into segments (JSON)")
-    ingest.add_argument("path")
-    ingest.add_argument("--doc-id", required=True)
+    ingest = sub.add_parser(
+        "ingest", help="parse raw documents into segments (JSON)",
+        description="One path: the document's JSON object. Several paths (a batch, one Python "
+                    "start-up for many documents): a JSON list of those objects.")
+    ingest.add_argument("path", nargs="+")
+    ingest.add_argument("--doc-id", required=True, nargs="+", help="one id per path")
     ingest.add_argument("--rules", required=True, help="the config's `ingest` section as JSON")
     ingest.add_argument("--output", required=True)
     ingest.set_defaults(func=cmd_ingest)
 
     gather = sub.add_parser("gather-segments", help="write documents.csv and segments.csv")
-    gather.add_argument("parsed", nargs="+", help="per-document JSON files")
+    gather.add_argument("parsed", nargs="+", help="`ingest` outputs (one document or a batch each)")
     gather.add_argument("--documents", required=True)
     gather.add_argument("--segments", required=True)
     gather.set_defaults(func=cmd_gather_segments)

@@ -2,18 +2,17 @@
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from pathlib import Path
 
 from .ingest import DOCUMENT_FIELDS, SEGMENT_FIELDS
 from .io import InputError, write_csv
 
-WHITESPACE = re.compile(r"\s+")
-
 
 def normalise(text: str) -> str:
-    return WHITESPACE.sub(" ", text.lstrip("\ufeff")).strip().casefold()
+    # Runs of whitespace become one space (str.split() and the regex \s agree on what is
+    # whitespace: both use str.isspace); several times faster than re.sub on 50,000 segments.
+    return " ".join(text.lstrip("\ufeff").split()).casefold()
 
 
 def refuse_duplicates(documents: list[dict]) -> None:
@@ -31,18 +30,29 @@ def refuse_duplicates(documents: list[dict]) -> None:
 def mark_repeated_text(segments: list[dict]) -> list[dict]:
     """Text that occurs in two or more documents (a report's preamble, title, page furniture)
     is boilerplate: kept as a segment, never coded or counted."""
+    keys = [normalise(seg["text"]) for seg in segments]
     docs_by_text: dict[str, set[str]] = defaultdict(set)
-    for seg in segments:
-        docs_by_text[normalise(seg["text"])].add(seg["doc_id"])
-    for seg in segments:
-        repeated = len(docs_by_text[normalise(seg["text"])]) > 1
+    for key, seg in zip(keys, segments):
+        docs_by_text[key].add(seg["doc_id"])
+    for key, seg in zip(keys, segments):
+        repeated = len(docs_by_text[key]) > 1
         seg["boilerplate"] = bool(seg["boilerplate"]) or repeated
         seg["repeated_across_documents"] = repeated
     return segments
 
 
+def load_parsed(paths: list[str]) -> list[dict]:
+    """Parsed documents from `qualtrace ingest` outputs: one object per file, or a list of them
+    (a batch)."""
+    parsed = []
+    for path in paths:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        parsed.extend(data if isinstance(data, list) else [data])
+    return parsed
+
+
 def gather(parsed_paths: list[str], documents_csv: str, segments_csv: str) -> None:
-    parsed = [json.loads(Path(p).read_text(encoding="utf-8")) for p in parsed_paths]
+    parsed = load_parsed(parsed_paths)
     parsed.sort(key=lambda item: item["document"]["doc_id"])
     documents = [item["document"] for item in parsed]
     refuse_duplicates(documents)
