@@ -116,8 +116,8 @@ def test_mini_corpus_crlf_bom_wrap_and_new_group(ingest_rules):
     wrapped = next(s for s in doc.segments if s["text"].startswith("Managers described"))
     assert wrapped["text"].endswith("varied between areas.") and "\r\n" in wrapped["text"]
     police = next(s for s in doc.segments if "Police" in s["speaker_group_raw"])
-    assert (police["speaker_group"], police["speaker_group_known"]) == ("police_officer", False)
-    assert police["interview_id"] == "police_officer-01"
+    assert (police["speaker_group"], police["speaker_group_known"]) == ("police", True)
+    assert police["interview_id"] == "police-01"
     quote = next(s for s in doc.segments if s["interview_id"] == "client-02")
     assert text[quote["attribution_start"]:quote["end"]] == "(Client interview 2)"
 

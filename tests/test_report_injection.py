@@ -78,7 +78,7 @@ def test_pdf_shows_source_markup_as_text(built):
 def test_hostile_attribution_gets_a_safe_item_id(built):
     ids = numbers(built)
     assert all(re.fullmatch(r"[A-Za-z0-9_.-]+", i) for i in ids)
-    groups = [i for i in ids if i.startswith("group-") and "partner" in i]
+    groups = [i for i in ids if i.startswith("group-") and "third_sector" in i]
     assert groups, sorted(ids)
     page = soup(built)
     assert "Third-sector *partner*" in page.get_text()
