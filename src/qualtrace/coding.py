@@ -138,8 +138,17 @@ class _Unit:
     def ensure(self, regex_terms) -> None:
         todo = [t for t in regex_terms if t not in self.scanned]
         if todo:
-            self.matcher.scan_regex(self.text, todo, self.hits)
+            self.scan_regex(todo)
             self.scanned = self.scanned.union(todo)  # (may start as a shared frozenset)
+
+    def scan_regex(self, terms) -> None:
+        """`Matcher.scan_regex` over the unit, with the terms' case-sensitive twins if it can."""
+        hits = self.hits
+        for t in terms:
+            rx, text = self.regex(t)
+            spans = [mm.span() for mm in rx.finditer(text) if mm.end() > mm.start()]
+            if spans:
+                hits[t] = spans
 
     def breaks_between(self, lo: int, hi: int) -> bool:
         """Is there a sentence break starting in [lo, hi)?
@@ -246,16 +255,24 @@ def _overlaps(span: Span, vetoes: list[Span]) -> bool:
     return any(vs < span[1] and span[0] < ve for vs, ve in vetoes)
 
 
+def _unvetoed(spans: list[Span], vetoes: list[Span]) -> list[Span]:
+    """The spans that overlap no veto."""
+    if len(vetoes) == 1:
+        (vs, ve), = vetoes
+        return [sp for sp in spans if not (vs < sp[1] and sp[0] < ve)]
+    return [sp for sp in spans if not _overlaps(sp, vetoes)]
+
+
 def _group_hits(terms: frozenset, hits: dict, vetoes) -> list[Span]:
     keys = terms.intersection(hits)  # (order does not matter: the spans are sorted)
     if len(keys) == 1:
         spans = hits[next(iter(keys))]  # already in text order
         if vetoes:
-            return [s for s in spans if not _overlaps(s, vetoes)]
+            return _unvetoed(spans, vetoes)
         return list(spans)
     spans = [s for t in keys for s in hits[t]]
     if vetoes:
-        spans = [s for s in spans if not _overlaps(s, vetoes)]
+        spans = _unvetoed(spans, vetoes)
     spans.sort()
     return spans
 
@@ -268,7 +285,7 @@ def _group(prog: _Prog, i: int, unit: _Unit, vetoes) -> list[Span]:
     if spans is None:
         spans = unit._spans[gid] = _group_hits(prog.groups[i], unit.hits, ())
     if vetoes and spans:
-        return [s for s in spans if not _overlaps(s, vetoes)]
+        return _unvetoed(spans, vetoes)
     return spans
 
 
@@ -366,7 +383,7 @@ def _fire_near(prog: _Prog, unit: _Unit, vetoes) -> Evidence | None:
     if a is None:
         a = _group(prog, 0, unit, ())
     if vetoes and a:
-        a = [s for s in a if not _overlaps(s, vetoes)]
+        a = _unvetoed(a, vetoes)
     if not a:
         return None
     gid = prog.gids[1]
@@ -374,7 +391,7 @@ def _fire_near(prog: _Prog, unit: _Unit, vetoes) -> Evidence | None:
     if b is None:
         b = _group(prog, 1, unit, ())
     if vetoes and b:
-        b = [s for s in b if not _overlaps(s, vetoes)]
+        b = _unvetoed(b, vetoes)
     if not b:
         return None
     text, within, same = unit.text, prog.within, prog.same_sentence
@@ -723,11 +740,12 @@ def _code_segments(segments, raw_texts: dict, codebook: Codebook):
             hits = scan.hits(base, end, text)
         else:  # offsets outside the text: the unit is whatever slicing gives, scanned alone
             hits = matcher.scan(text, ())
-        if eager:
-            matcher.scan_regex(text, eager, hits)
-        unit = _Unit(text, hits, unit_mask(hits), kind, sec, matcher, eager_set)
+        unit = _Unit(text, hits, 0, kind, sec, matcher, eager_set)
         if scan.folded:
             unit._cut = (scan.low, base, end)
+        if eager:
+            unit.scan_regex(eager)
+        unit.mask = unit_mask(hits)
         segment_id = seg["segment_id"]
 
         found = themes.evaluate(unit)

