@@ -10,6 +10,12 @@ from qualtrace.provenance import pin_source_date_epoch
 # Outputs carry no clock time: dates come from SOURCE_DATE_EPOCH, by default the last commit's.
 pin_source_date_epoch(workflow.basedir)
 
+
+# Cluster and remote jobs get the submitting run's date, not one they would derive themselves.
+envvars:
+    "SOURCE_DATE_EPOCH",
+
+
 DOCUMENTS = discover(config["corpus"]["patterns"])
 refuse_duplicate_files(DOCUMENTS)
 if not DOCUMENTS:
