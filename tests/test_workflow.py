@@ -6,7 +6,9 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
+from qualtrace.corpus import ingestion_batches
 from qualtrace.io import read_csv
 from workflow_helpers import ROOT, make_project, planned_jobs, snakemake
 from conftest import MINI
@@ -52,9 +54,15 @@ def test_editing_one_document_reruns_only_it_and_the_gathers(built):
     try:
         raw.write_bytes(original + b"One more finding was reported.\n")
         jobs, outputs = planned_jobs(built)
-        assert jobs["segment_document"] == 1
-        assert "data/interim/segments/ch07_compact.json" in outputs
-        assert "data/interim/segments/ch08_spaced_crlf.json" not in outputs
+        jobs_setting = yaml.safe_load((built / "config/config.yaml").read_text())["corpus"]
+        batches = ingestion_batches({"ch07_compact": "", "ch08_spaced_crlf": ""},
+                                    jobs_setting["ingestion_jobs"])
+        edited, other = (next(b for b, docs in batches.items() if doc in docs)
+                         for doc in ("ch07_compact", "ch08_spaced_crlf"))
+        assert edited != other, "the two documents share a batch: the test proves nothing"
+        assert jobs["segment_batch"] == 1
+        assert f"data/interim/segments/{edited}.json" in outputs
+        assert f"data/interim/segments/{other}.json" not in outputs
         assert jobs["segments_table"] == 1
     finally:
         raw.write_bytes(original)

@@ -39,6 +39,24 @@ def discover(patterns: list[str]) -> dict[str, str]:
     return documents
 
 
+def ingestion_batches(documents: dict[str, str], batches: int) -> dict[str, list[str]]:
+    """Spread the documents over at most `batches` ingestion jobs: batch name -> doc ids.
+
+    A document's batch depends only on its own id (a hash), never on the other documents, so
+    adding or editing a document re-runs only its own batch's job; one Python start then parses
+    many documents, which is what makes a thousand documents cheap.
+    """
+    if batches < 1:
+        raise ValueError(f"batches must be at least 1, not {batches}")
+    width = len(str(batches - 1))
+    grouped: dict[str, list[str]] = {}
+    for doc_id in sorted(documents):
+        digest = hashlib.sha256(doc_id.encode("utf-8")).digest()
+        name = f"batch{int.from_bytes(digest[:8], 'big') % batches:0{width}d}"
+        grouped.setdefault(name, []).append(doc_id)
+    return dict(sorted(grouped.items()))
+
+
 def refuse_duplicate_files(documents: dict[str, str]) -> None:
     """Refuse the same text under two names before any job runs, so no table is touched.
 

@@ -4,7 +4,7 @@ from glob import glob
 
 from snakemake.io import strip_wildcard_constraints
 
-from qualtrace.corpus import discover, refuse_duplicate_files
+from qualtrace.corpus import discover, ingestion_batches, refuse_duplicate_files
 from qualtrace.provenance import pin_source_date_epoch
 
 # Outputs carry no clock time: dates come from SOURCE_DATE_EPOCH, by default the last commit's.
@@ -24,6 +24,9 @@ if not DOCUMENTS:
         "(config corpus.patterns); put report chapters in data/raw/"
     )
 
+# batch name -> its doc ids; one ingestion job per batch (see config corpus.ingestion_jobs).
+BATCHES = ingestion_batches(DOCUMENTS, config["corpus"].get("ingestion_jobs", 32))
+
 # Every rule runs in the project's one environment (used with --use-conda).
 ENVIRONMENT = "../../environment.yml"
 
@@ -33,6 +36,7 @@ INGEST_RULES = json.dumps(config["ingest"], sort_keys=True)
 
 wildcard_constraints:
     doc=r"[A-Za-z0-9][A-Za-z0-9_-]*",
+    batch=r"batch[0-9]+",
 
 
 GOLD = sorted({p for pattern in config.get("gold", {}).get("patterns", []) for p in glob(pattern)})
@@ -48,12 +52,17 @@ BREAKDOWN_TABLES = [
 ]
 
 
-def raw_path(wildcards):
-    return DOCUMENTS[wildcards.doc]
+def batch_documents(wildcards):
+    """The doc ids of one ingestion batch, in order (the paths are in batch_raw_paths)."""
+    return BATCHES[wildcards.batch]
+
+
+def batch_raw_paths(wildcards):
+    return [DOCUMENTS[doc] for doc in BATCHES[wildcards.batch]]
 
 
 def parsed_documents(wildcards=None):
-    return expand("data/interim/segments/{doc}.json", doc=sorted(DOCUMENTS))
+    return expand("data/interim/segments/{batch}.json", batch=sorted(BATCHES))
 
 
 def raw_files(wildcards=None):
@@ -71,7 +80,8 @@ def outputs_by_rule():
         if step.name in ("all", "provenance_manifest"):
             continue
         patterns = [strip_wildcard_constraints(str(p)) for p in step.output]
-        files = [path for p in patterns for path in expand(p, doc=sorted(DOCUMENTS))]
+        files = [path for p in patterns
+                 for path in expand(p, doc=sorted(DOCUMENTS), batch=sorted(BATCHES))]
         if files:
             produced[step.name] = files
     return produced

@@ -1,24 +1,26 @@
-# Ingestion: one job per document, then a gather into the corpus tables.
+# Ingestion: one job per batch of documents (config corpus.ingestion_jobs), then a gather into the
+# corpus tables.
 
 
-rule segment_document:
+rule segment_batch:
     input:
-        raw_path,
+        batch_raw_paths,
     output:
-        "data/interim/segments/{doc}.json",
+        "data/interim/segments/{batch}.json",
     params:
+        doc_ids=batch_documents,
         rules=INGEST_RULES,
     benchmark:
-        "benchmarks/results/rules/segment_document/{doc}.tsv"
+        "benchmarks/results/rules/segment_batch/{batch}.tsv"
     resources:
-        mem_mb=500,
-        runtime=5,
+        mem_mb=1000,
+        runtime=10,
     log:
-        "logs/segment_document/{doc}.log",
+        "logs/segment_batch/{batch}.log",
     conda:
         ENVIRONMENT
     shell:
-        "python -m qualtrace --log {log:q} ingest {input:q} --doc-id {wildcards.doc}"
+        "python -m qualtrace --log {log:q} ingest {input:q} --doc-id {params.doc_ids:q}"
         " --rules {params.rules:q} --output {output:q}"
 
 
