@@ -20,7 +20,7 @@ rule consistency_checks:
         "benchmarks/results/rules/consistency_checks.tsv"
     resources:
         mem_mb=2000,
-        runtime=15,
+        runtime=10,
     log:
         "logs/consistency_checks.log",
     conda:

@@ -40,6 +40,11 @@ class Tables:
     def segments_by_id(self) -> dict[str, dict]:
         return {seg["segment_id"]: seg for seg in self.segments}
 
+    def boilerplate_ids(self) -> set[str]:
+        """Ids of segments flagged boilerplate (the last row wins, as in `segments_by_id`)."""
+        return {seg_id for seg_id, seg in self.segments_by_id().items()
+                if seg.get("boilerplate") == "true"}
+
     def themes_by_segment(self) -> dict[str, set[str]]:
         themes: dict[str, set[str]] = {}
         for row in self.codings:

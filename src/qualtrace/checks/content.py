@@ -14,7 +14,14 @@ CHAPTER_REF = re.compile(
 PAGE_REF = re.compile(r"\b(?:see|on|at|and|or|also)\s+(?:pp?\.?\s?|pages?\s+)(\d{1,4})\b",
                       re.IGNORECASE)
 NUMBER = re.compile(r"\d{1,3}")
+# Necessary conditions, cheap on the lower-cased text: the searches above start with \b, so
+# they are tried at every position of every segment; run them only where a match can be. Exact:
+# every character re.IGNORECASE matches to c, h, a, p, t, e, r or g lower-cases to that letter
+# ("s" is left out: "ſ" matches it), and lower() leaves digits, spaces and "." alone.
+CHAPTER_HINT = "chapter"
+PAGE_HINT = re.compile(r"p(?:p?\.?\s?\d|age)")
 BODY_KINDS = {"paragraph", "quote", "list_item"}
+REFERENCE_KINDS = BODY_KINDS | {"key_point"}
 
 
 def _group_spelling(raw: str) -> str:
@@ -71,10 +78,13 @@ def cross_references(tables: Tables) -> CheckResult:
     present = {doc["chapter_number"] for doc in tables.documents if doc["chapter_number"]}
     items, resolved = [], 0
     for seg in tables.segments:
-        if seg["boilerplate"] == "true" or seg["kind"] not in BODY_KINDS | {"key_point"}:
+        if seg["boilerplate"] == "true" or seg["kind"] not in REFERENCE_KINDS:
             continue
         base = int(seg["start"])
-        for match in CHAPTER_REF.finditer(seg["text"]):
+        lowered = seg["text"].lower()
+        chapters = CHAPTER_REF.finditer(seg["text"]) if CHAPTER_HINT in lowered else ()
+        pages = PAGE_REF.finditer(seg["text"]) if PAGE_HINT.search(lowered) else ()
+        for match in chapters:
             for number in _chapter_numbers(match):
                 if number in present:
                     resolved += 1
@@ -83,7 +93,7 @@ def cross_references(tables: Tables) -> CheckResult:
                     f"chapter {number}", seg["doc_id"], seg["segment_id"],
                     str(base + match.start()), str(base + match.end()),
                     f"\"{match.group(0)}\" refers to chapter {number}, which is not in the corpus"))
-        for match in PAGE_REF.finditer(seg["text"]):
+        for match in pages:
             items.append(Finding(
                 f"page {match.group(1)}", seg["doc_id"], seg["segment_id"],
                 str(base + match.start()), str(base + match.end()),

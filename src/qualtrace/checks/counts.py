@@ -6,10 +6,10 @@ from .base import CheckResult, Finding, Tables
 
 
 def _theme_ids_from_codings(tables: Tables) -> dict[str, set[str]]:
-    by_id = tables.segments_by_id()
+    flagged = tables.boilerplate_ids()
     ids: dict[str, set[str]] = {}
     for row in tables.codings:
-        if by_id.get(row["segment_id"], {}).get("boilerplate") != "true":
+        if row["segment_id"] not in flagged:
             ids.setdefault(row["theme"], set()).add(row["segment_id"])
     return ids
 
@@ -20,8 +20,10 @@ def count_evidence(tables: Tables) -> CheckResult:
              for problem in verify_table(rows, name)]
     coded = _theme_ids_from_codings(tables)
     summary = {row["theme"]: row for row in tables.breakdowns.get("theme_summary", [])}
+    # Each theme's total id set, split once rather than once per breakdown row that uses it.
+    totals = {theme: set(row["segment_ids"].split()) for theme, row in summary.items()}
     for theme, row in summary.items():
-        ids = set(row["segment_ids"].split())
+        ids = totals[theme]
         if ids != coded.get(theme, set()):
             items.append(Finding(f"theme_summary:{theme}", detail=(
                 f"theme_summary lists {len(ids)} segments for {theme}, codings.csv has "
@@ -33,7 +35,7 @@ def count_evidence(tables: Tables) -> CheckResult:
             if theme is None or theme not in summary:
                 continue
             ids = set(row["segment_ids"].split())
-            total = set(summary[theme]["segment_ids"].split())
+            total = totals[theme]
             where = f"{name}:{theme}" + (f"={row['value']}" if "value" in row else "")
             if not ids <= total:
                 items.append(Finding(where, detail=(

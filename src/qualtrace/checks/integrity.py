@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
+from itertools import chain
 
 from ..spans import coverage_problems
 from .base import CheckResult, Finding, Tables
@@ -53,14 +55,36 @@ def span_integrity(tables: Tables) -> CheckResult:
                        f"{len(items)} problems", items)
 
 
+def _coverage_problems(text: str, spans: list[tuple[int, int]]) -> list[str]:
+    """`coverage_problems`, without its per-character loop when the segmentation is sound.
+
+    In start order every uncovered or doubly covered character lies in a gap between the spans
+    covered so far and the next span, or in its overlap with them; if all of those are blank
+    there is nothing to report. Otherwise the exact per-character report is made.
+    """
+    covered = 0                                  # text[:covered] is covered by some span
+    for start, end in sorted(spans):
+        if not 0 <= start <= end <= len(text):
+            return coverage_problems(text, spans)
+        if start > covered and text[covered:start].strip():
+            return coverage_problems(text, spans)
+        if start < covered and text[start:min(end, covered)].strip():
+            return coverage_problems(text, spans)
+        covered = max(covered, end)
+    return coverage_problems(text, spans) if text[covered:].strip() else []
+
+
 def lossless(tables: Tables) -> CheckResult:
+    # Group once: scanning all segments for each document grew with documents x segments.
+    by_doc: dict[str, list[dict]] = defaultdict(list)
+    for seg in tables.segments:
+        by_doc[seg["doc_id"]].append(seg)
     items = []
     for doc in tables.documents:
         raw = tables.raw_texts.get(doc["doc_id"], "")
-        spans = [(int(s["start"]), int(s["end"])) for s in tables.segments
-                 if s["doc_id"] == doc["doc_id"]]
+        spans = [(int(s["start"]), int(s["end"])) for s in by_doc.get(doc["doc_id"], ())]
         items += [Finding(doc["path"], doc["doc_id"], detail=p)
-                  for p in coverage_problems(raw, spans)]
+                  for p in _coverage_problems(raw, spans)]
     return CheckResult("lossless", not items,
                        "every non-whitespace character is in exactly one segment" if not items
                        else f"{len(items)} characters uncovered or covered twice", items)
@@ -69,10 +93,12 @@ def lossless(tables: Tables) -> CheckResult:
 def quote_verbatim(tables: Tables) -> CheckResult:
     """Quotations and evidence excerpts, which the report shows, are verbatim at their spans."""
     items, n = [], 0
-    excerpts = [("quotation", s, s["start"], s["end"], s["text"])
-                for s in tables.segments if s["kind"] == "quote"]
-    excerpts += [("excerpt", r, r["evidence_start"], r["evidence_end"], r["evidence_text"])
-                 for r in tables.codings + tables.facets]
+    # A generator: a list would hold a tuple per coding and facet row at once.
+    excerpts = chain(
+        (("quotation", s, s["start"], s["end"], s["text"])
+         for s in tables.segments if s["kind"] == "quote"),
+        (("excerpt", r, r["evidence_start"], r["evidence_end"], r["evidence_text"])
+         for r in chain(tables.codings, tables.facets)))
     for what, row, start, end, text in excerpts:
         n += 1
         problem = _span_mismatch(tables.raw_texts.get(row["doc_id"]), start, end, text)
@@ -85,15 +111,15 @@ def quote_verbatim(tables: Tables) -> CheckResult:
 
 def boilerplate(tables: Tables) -> CheckResult:
     """Repeated text is flagged, and nothing flagged is coded or counted."""
-    by_id = tables.segments_by_id()
+    flagged = tables.boilerplate_ids()
     items = [Finding(f"{table}:{row['segment_id']}", row["doc_id"], row["segment_id"],
                      detail=f"{table} codes a boilerplate segment")
              for table, rows in (("codings", tables.codings), ("facets", tables.facets))
-             for row in rows if by_id.get(row["segment_id"], {}).get("boilerplate") == "true"]
+             for row in rows if row["segment_id"] in flagged]
     for name, rows in tables.breakdowns.items():
         for row in rows:
             for seg_id in row.get("segment_ids", "").split():
-                if by_id.get(seg_id, {}).get("boilerplate") == "true":
+                if seg_id in flagged:
                     items.append(Finding(f"{name}:{seg_id}", segment_id=seg_id,
                                          detail=f"{name} counts a boilerplate segment"))
     repeated = [s for s in tables.segments if s.get("repeated_across_documents") == "true"]
