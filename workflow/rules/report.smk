@@ -155,7 +155,7 @@ rule render_report:
     benchmark:
         "benchmarks/results/rules/render_report.tsv"
     resources:
-        mem_mb=4000,
+        mem_mb=2000,
         runtime=30,
     log:
         "logs/render_report.log",

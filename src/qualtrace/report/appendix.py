@@ -5,20 +5,23 @@ import re
 from collections import OrderedDict
 
 from .data import ReportData
-from .markdown import evidence_anchor, excerpt, md_literal, strip_bullet
+from .limits import INPUT_ROWS, MAX_PASSAGES, PASSAGE_BUDGET, passage_cap, spread
+from .markdown import evidence_anchor, excerpt, md_literal, span, strip_bullet
 from .media import code_block, figure
 from .numbers import Item, Registry
 
 EXCERPT_CHARS = 300
-# A report is read, not grepped: past this many passages per number the appendix lists the first
-# ones and points to the complete list (report_numbers.csv, provenance.json, `qualtrace trace`),
-# so a 10 MB corpus still renders in seconds.
-MAX_PASSAGES = 60
 _HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
 def evidence(reg: Registry, data: ReportData) -> str:
-    """Every registered number, by section: its query and the passages behind it."""
+    """Every registered number, by section: its query and the passages behind it.
+
+    The passages with excerpts are capped per number (limits.passage_cap) so that the appendix
+    stays the same size however large the corpus; a capped list says so and where the rest is.
+    """
+    excerpted = [len(item.segment_ids) for item in reg.items.values() if not item.compact]
+    cap = passage_cap(excerpted)
     parts = ["## Appendix A: Evidence {#evidence}",
              "```{=typst}\n#set text(size: 8pt)\n#set par(justify: false)\n```",
              "For every number in this report: what was counted (the query on the tables in "
@@ -26,21 +29,30 @@ def evidence(reg: Registry, data: ReportData) -> str:
              "segment id. Excerpts are cut to about 300 characters; the words where a theme's "
              "rule fired are highlighted. `qualtrace trace <item id>` prints the full passages "
              "with their character offsets."]
+    if cap < MAX_PASSAGES and sum(excerpted) > PASSAGE_BUDGET:
+        shown = sum(min(n, cap) for n in excerpted)
+        parts.append(
+            f"So that this appendix stays readable however large the corpus, a number lists "
+            f"at most {cap} of its passages with excerpts (at most {MAX_PASSAGES} in a smaller "
+            f"report), taken at even intervals through its sorted list, so from across the "
+            f"corpus: {shown} of the {sum(excerpted)} passages behind the numbers are shown. "
+            "Every number's complete list is in `data/processed/report_numbers.csv` (column "
+            "`segment_ids`) and `qualtrace trace <item id>` prints it.")
     by_section: OrderedDict[str, list[Item]] = OrderedDict()
     for item in reg.items.values():
         by_section.setdefault(item.section or "Report", []).append(item)
     for n, (name, found) in enumerate(by_section.items(), start=1):
         parts.append(f"### {md_literal(name)} {{#evidence-{n}}}")
-        parts += [_item(data, item) for item in found]
+        parts += [_item(data, item, cap) for item in found]
     return "\n\n".join(parts)
 
 
-def _item(data: ReportData, item: Item) -> str:
+def _item(data: ReportData, item: Item, cap: int = MAX_PASSAGES) -> str:
     head = (f"**{md_literal(item.label)}: {md_literal(item.value)}** \u00b7 item "
             f"`{item.item_id}`")
     lines = [f"::: {{#{evidence_anchor(item.item_id)} .evidence}}", head, "",
              f"Query: {md_literal(item.query)}", ""]
-    shown = item.segment_ids[:MAX_PASSAGES]
+    shown = spread(item.segment_ids, MAX_PASSAGES if item.compact else cap)
     if shown and item.compact:
         lines.append(_compact(data, shown))
     elif shown:
@@ -49,9 +61,10 @@ def _item(data: ReportData, item: Item) -> str:
     else:
         lines.append("No passages.")
     if len(item.segment_ids) > len(shown):
-        lines += ["", f"The first {len(shown)} of {len(item.segment_ids)} passages are listed; "
-                  f"all are in `data/processed/report_numbers.csv` (item `{item.item_id}`) "
-                  f"and `qualtrace trace {item.item_id}` prints them."]
+        lines += ["", f"{len(shown)} of the {len(item.segment_ids)} passages are listed, taken "
+                  "at even intervals through the full list; all are in "
+                  f"`data/processed/report_numbers.csv` (item `{item.item_id}`) and "
+                  f"`qualtrace trace {item.item_id}` prints them."]
     for note in item.notes:
         lines += ["", note]
     lines.append(":::")
@@ -73,6 +86,9 @@ def _compact(data: ReportData, segment_ids) -> str:
                           for s in sids)
         name = md_literal(data.short_chapter(doc)) if doc else "Unknown segments"
         word = "line" if len(sids) == 1 else "lines"
+        # Bracketed, not a native <span>: pandoc holds on to memory for every <span> that
+        # shares a line with others (gigabytes for a few hundred such lines), and these
+        # short spans cost little to read in the bracketed form.
         parts.append(f"[{name}, {word} {lines}]{{.passages data-segments=\"{' '.join(sids)}\"}}")
     return f"{len(segment_ids)} passages: " + "; ".join(parts) + "."
 
@@ -80,8 +96,8 @@ def _compact(data: ReportData, segment_ids) -> str:
 def _passage(data: ReportData, segment_id: str, theme: str) -> str:
     seg = data.segment.get(segment_id)
     if seg is None:
-        return (f"[`{segment_id}` (not in segments.csv)]{{.passage "
-                f"data-segment=\"{segment_id}\"}}")
+        return span(f"`{segment_id}` (not in segments.csv)", "passage",
+                    data_segment=segment_id)
     text = seg["text"]
     if seg["kind"] in ("key_point", "list_item"):
         text = strip_bullet(text)  # a list marker is layout, not what was said
@@ -91,7 +107,7 @@ def _passage(data: ReportData, segment_id: str, theme: str) -> str:
     where = (f"{md_literal(data.short_chapter(seg['doc_id']))}, line {seg['line']} \u00b7 "
              f"`{segment_id}` \u00b7 {md_literal(seg['kind'].replace('_', ' '))}")
     text = excerpt(text, EXCERPT_CHARS, focus)
-    return f"[{where}: {text}]{{.passage data-segment=\"{segment_id}\"}}"
+    return span(f"{where}: {text}", "passage", data_segment=segment_id)
 
 
 def provenance(data: ReportData, renderer: str, rulegraph: tuple[str, str, str] | None,
@@ -106,7 +122,11 @@ def provenance(data: ReportData, renderer: str, rulegraph: tuple[str, str, str] 
     if inputs:
         parts.append("\n".join(
             f"- {md_literal(data.chapter(i.get('doc_id', '')))}: {md_literal(i.get('path', ''))}"
-            f"  \n  sha256 {_hash(i.get('sha256', ''))}" for i in inputs))
+            f"  \n  sha256 {_hash(i.get('sha256', ''))}" for i in inputs[:INPUT_ROWS]))
+        if len(inputs) > INPUT_ROWS:
+            parts.append(f"The first {INPUT_ROWS} of {len(inputs)} input files are listed; "
+                         "every one, with its sha256, is in `data/processed/documents.csv` and "
+                         "`reports/provenance.json`.")
     else:
         parts.append("The run manifest lists no inputs.")
     parts.append("### Codebook and configuration {#provenance-config}")

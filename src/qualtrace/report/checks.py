@@ -5,6 +5,7 @@ from collections import defaultdict
 
 from . import items
 from .data import ReportData
+from .limits import CHECK_ITEMS, DETAIL_CHARS
 from .markdown import md_literal, table
 from .numbers import Registry
 
@@ -73,7 +74,7 @@ def section(reg: Registry, data: ReportData) -> str:
     listed = _items_of(data)
     table_rows = [[_name(r, bool(listed.get(r["check_id"]))), md_literal(r["severity"]),
                    "pass" if r["status"] == "pass" else f"**{md_literal(r['status'])}**",
-                   count(reg, data, r), md_literal(r["detail"])] for r in rows]
+                   count(reg, data, r), detail(r["detail"], "checks.csv")] for r in rows]
     parts.append(table(["Check", "Severity", "Status", "Items", "Detail"], table_rows,
                        "lllrl", caption="Consistency checks", widths=[5, 2, 2, 2, 10],
                        identifier="tbl-checks"))
@@ -89,14 +90,24 @@ def _name(check: dict, has_items: bool) -> str:
     return f"[{name}](#check-{items.part(check['check_id'])})" if has_items else name
 
 
-MAX_ITEMS = 60  # per check; the complete list is data/processed/check_items.csv
+MAX_ITEMS = CHECK_ITEMS  # per check; the complete list is data/processed/check_items.csv
+
+
+def detail(text: str, table_name: str) -> str:
+    """A check's detail as Markdown, cut past DETAIL_CHARS (some list every occurrence)."""
+    text = " ".join(str(text).split())
+    if len(text) <= DETAIL_CHARS:
+        return md_literal(text)
+    cut = text[:DETAIL_CHARS].rsplit(" ", 1)[0]
+    return (f"{md_literal(cut)} \u2026 (cut at {DETAIL_CHARS} characters; the full text is in "
+            f"`data/processed/{table_name}`)")
 
 
 def _check_items(data: ReportData, check: dict, rows: list[dict]) -> str:
     head = (f"### {md_literal(check['check_id'])} {{#check-{items.part(check['check_id'])}}}")
     status = "passed" if check["status"] == "pass" else "failed"
     intro = (f"Severity {md_literal(check['severity'])}; {status}: "
-             f"{md_literal(check['detail'])}.")
+             f"{detail(check['detail'], 'checks.csv')}.")
     body = []
     if len(rows) > MAX_ITEMS:
         intro += (f" The first {MAX_ITEMS} of {len(rows)} items are listed; all are in "
@@ -112,6 +123,6 @@ def _check_items(data: ReportData, check: dict, rows: list[dict]) -> str:
                                data.short_chapter(r["doc_id"]))
         else:
             where = "corpus"
-        body.append([md_literal(r["item"]), where, md_literal(r["detail"])])
+        body.append([md_literal(r["item"]), where, detail(r["detail"], "check_items.csv")])
     return "\n\n".join([head, intro, table(["Item", "Where", "Detail"], body, "lll",
                                            widths=[5, 5, 10])])

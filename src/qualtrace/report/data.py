@@ -46,13 +46,22 @@ class ReportData:
             self.themes_of[row["segment_id"]].add(row["theme"])
             self.evidence.setdefault((row["segment_id"], row["theme"]),
                                      (int(row["evidence_start"]), int(row["evidence_end"])))
+        kinds = self.codebook.code_kinds
+        self._countable = [s for s in self.segments
+                           if s["boilerplate"] != "true" and s["kind"] in kinds]
+        self.countable_ids = {s["segment_id"] for s in self._countable}
+        self.countable_by_doc: dict[str, list[dict[str, str]]] = defaultdict(list)
+        for s in self._countable:
+            self.countable_by_doc[s["doc_id"]].append(s)
+        # (facet, value) -> segment ids carrying it (any segment, as facets.csv lists them)
+        self.facet_segments: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for row in t["facets"]:
+            self.facet_segments[(row["facet"], row["value"])].add(row["segment_id"])
 
     # ------------------------------------------------------------------ lookups
     def countable(self) -> list[dict[str, str]]:
-        """Content segments: not boilerplate, of a kind the codebook codes."""
-        kinds = self.codebook.code_kinds
-        return [s for s in self.segments
-                if s["boilerplate"] != "true" and s["kind"] in kinds]
+        """Content segments: not boilerplate, of a kind the codebook codes (document order)."""
+        return self._countable
 
     def theme_label(self, theme_id: str) -> str:
         found = self.theme.get(theme_id)

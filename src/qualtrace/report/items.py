@@ -55,10 +55,8 @@ def facet_cell(reg: Registry, data: ReportData, facet: str, value: str, theme_id
 
 def facet_coded(reg: Registry, data: ReportData, facet: str, value: str) -> str:
     """Content segments carrying a facet value and coded with at least one theme."""
-    countable = {s["segment_id"] for s in data.countable()}
-    found = sorted({r["segment_id"] for r in data.tables["facets"]
-                    if r["facet"] == facet and r["value"] == value
-                    and r["segment_id"] in countable and data.themes_of.get(r["segment_id"])})
+    found = sorted(s for s in data.facet_segments.get((facet, value), ())
+                   if s in data.countable_ids and data.themes_of.get(s))
     return reg.link(
         f"{facet}-{value}-coded", len(found),
         f"{data.value_label(facet, value)}: segments coded with any theme",

@@ -1,12 +1,21 @@
 """Key points and their evidence: each chapter's key points, their themes, and the body
-passages that support them (from key_point_support.csv)."""
+passages that support them (from key_point_support.csv).
+
+While few documents have key points (limits.KEY_POINT_DOCUMENTS), every key point is listed
+under its chapter. Beyond that the section is a summary of bounded size: totals, a table by
+document and the first unsupported key points, with the full listing in key_point_support.csv.
+"""
 from __future__ import annotations
 
 from collections import defaultdict
 
+from . import items
 from .data import ReportData
-from .markdown import md_literal, strip_bullet
+from .limits import KEY_POINT_DOCUMENTS, KEY_POINT_TABLE_ROWS, UNSUPPORTED_LISTED
+from .markdown import excerpt, md_literal, strip_bullet, table
 from .numbers import Registry
+
+KEY_POINT_CHARS = 200  # key points are short; a longer one is cut in the summary's list
 
 
 def section(reg: Registry, data: ReportData) -> str:
@@ -23,6 +32,9 @@ def section(reg: Registry, data: ReportData) -> str:
     by_doc: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
         by_doc[r["doc_id"]].append(r)
+    if len(by_doc) > KEY_POINT_DOCUMENTS:
+        parts += _summary(reg, data, rows, by_doc)
+        return "\n\n".join(parts)
     for doc in data.documents:
         found = by_doc.get(doc["doc_id"])
         if not found:
@@ -63,3 +75,108 @@ def _key_point(reg: Registry, data: ReportData, n: int, row: dict) -> str:
 
 def _theme(data: ReportData, t: str) -> str:
     return f"[{md_literal(data.theme_label(t))}](#theme-{t})"
+
+
+# ---------------------------------------------------------------------- summary (many documents)
+def _summary(reg: Registry, data: ReportData, rows: list[dict],
+             by_doc: dict[str, list[dict]]) -> list[str]:
+    """Totals, a table by document and the first unsupported key points."""
+    order = {d["doc_id"]: i for i, d in enumerate(data.documents)}
+    docs = sorted(by_doc, key=lambda d: (order.get(d, len(order)), d))
+    rows = [r for d in docs for r in by_doc[d]]  # document order, then as in the table
+    unsupported = [r for r in rows if r["supported"] != "true"]
+    uncoded = [r for r in unsupported if not r["themes"].split()]
+
+    def count(item_id, label, query, found, value=None, **extra):
+        return items.segments(reg, data, item_id, label, query,
+                              [r["key_point_id"] for r in found], value=value, **extra)
+
+    n_all = count("keypoints-all", "Key points checked against the body text",
+                  "key_point_support: all rows", rows, compact=True,
+                  notes=["Excerpts are under [key points supported](#ev-keypoints-supported) "
+                         "and [not supported](#ev-keypoints-unsupported)."])
+    n_docs = count("keypoints-documents", "Documents with key points",
+                   "key_point_support: distinct doc_id (passages: the key points)", rows,
+                   value=len(docs), compact=True,
+                   notes=["Excerpts are under [key points supported](#ev-keypoints-supported) "
+                          "and [not supported](#ev-keypoints-unsupported)."])
+    n_yes = count("keypoints-supported", "Key points supported by body passages",
+                  "key_point_support: supported=true",
+                  [r for r in rows if r["supported"] == "true"])
+    n_no = count("keypoints-unsupported", "Key points not supported by body passages",
+                 "key_point_support: supported=false", unsupported)
+    n_uncoded = count("keypoints-uncoded", "Key points with no theme coded",
+                      "key_point_support: supported=false, themes empty", uncoded,
+                      compact=True, notes=["Excerpts are under [key points not supported]"
+                                           "(#ev-keypoints-unsupported)."])
+    parts = [
+        f"The corpus has key points in {n_docs} documents, too many to list one by one here "
+        f"(they are listed per document up to {KEY_POINT_DOCUMENTS} documents). Of "
+        f"{n_all} key points, {n_yes} are supported: each theme coded on them is also coded "
+        f"on a body passage of the same chapter. {n_no} are not supported, {n_uncoded} of "
+        "them because no theme was coded on the key point. Every key point, with its themes, "
+        "whether it is supported and the ids of its supporting passages, is in "
+        "`data/processed/key_point_support.csv`; the check *key_point_support* in "
+        "[Consistency checks](#checks) lists them too.",
+        _by_document(reg, data, docs, by_doc),
+        _unsupported(data, unsupported),
+    ]
+    return parts
+
+
+def _by_document(reg: Registry, data: ReportData, docs: list[str],
+                 by_doc: dict[str, list[dict]]) -> str:
+    def lacking(d):
+        return sum(r["supported"] != "true" for r in by_doc[d])
+
+    ranked = sorted(docs, key=lambda d: -lacking(d))  # stable: document order within ties
+    shown = ranked[:KEY_POINT_TABLE_ROWS]
+    body = []
+    for d in shown:
+        key = items.part(d)
+        found = by_doc[d]
+        cells = []
+        for name, what, where, chosen in (
+                ("all", "key points", "all rows", found),
+                ("supported", "key points supported", "supported=true",
+                 [r for r in found if r["supported"] == "true"]),
+                ("unsupported", "key points not supported", "supported=false",
+                 [r for r in found if r["supported"] != "true"])):
+            cells.append(items.segments(
+                reg, data, f"keypoints-doc-{key}-{name}", f"{data.chapter(d)}: {what}",
+                f"key_point_support: doc_id={d}, {where}", [r["key_point_id"] for r in chosen],
+                compact=name == "all",
+                notes=[f"Excerpts are under the other numbers of {md_literal(data.chapter(d))} "
+                       "in this table."] if name == "all" else []))
+        body.append([f"{md_literal(data.chapter(d))} (`{d}`)", *cells])
+    caption = "Key points by document, most unsupported first"
+    if len(docs) > len(shown):
+        caption += (f": {len(shown)} of {len(docs)} documents; the rest are in "
+                    "`data/processed/key_point_support.csv` (one row per key point)")
+    return table(["Document", "Key points", "Supported", "Not supported"], body, "lrrr",
+                 caption=caption, widths=[10, 2, 2, 2], identifier="tbl-key-points")
+
+
+def _unsupported(data: ReportData, unsupported: list[dict]) -> str:
+    if not unsupported:
+        return "Every key point is supported."
+    listed = unsupported[:UNSUPPORTED_LISTED]
+    body = []
+    for r in listed:
+        seg = data.segment.get(r["key_point_id"], {})
+        themes = r["themes"].split()
+        shared = set(r["shared_themes"].split())
+        lacking = [t for t in themes if t not in shared]
+        body.append([
+            f"{md_literal(data.short_chapter(r['doc_id']))}, line {seg.get('line', '?')}, "
+            f"`{r['key_point_id']}`",
+            excerpt(strip_bullet(seg.get("text", "")), KEY_POINT_CHARS),
+            ", ".join(_theme(data, t) for t in themes) or "none",
+            ", ".join(_theme(data, t) for t in lacking) or "no theme coded"])
+    intro = ("**Key points not supported**, in document order"
+             + (f" (the first {len(listed)} of {len(unsupported)}; all are in "
+                "`data/processed/key_point_support.csv` with `supported` false)"
+                if len(unsupported) > len(listed) else "") + ".")
+    return intro + "\n\n" + table(
+        ["Where", "Key point", "Themes coded", "Not found in the body"], body, "llll",
+        widths=[4, 10, 4, 4])

@@ -10,6 +10,7 @@ needs. Line breaks and control characters become spaces: a passage is shown as o
 """
 from __future__ import annotations
 
+import html
 import re
 import string
 import unicodedata
@@ -115,6 +116,21 @@ def excerpt(text: str, limit: int = 300, focus: tuple[int, int] | None = None) -
     body = (md_literal(text[start:fs], strip=False) + mark(text[fs:fe])
             + md_literal(text[fe:end], strip=False))
     return pre + body.strip() + post
+
+
+def span(inner: str, cls: str, **attrs: str) -> str:
+    """A span of Markdown `inner` with a class and `data-*` attributes, written as a native
+    `<span>` (pandoc's `native_spans`, on in pandoc Markdown and Quarto).
+
+    Same AST as the bracketed form `[inner]{.cls data-x="..."}`, but pandoc's reader tries a
+    bracketed text first as a link and a reference and re-reads it each time, which made long
+    evidence passages the slowest part of rendering; a `<span>` is read once. Use it for one
+    long span on a line of its own: many `<span>`s on one line make pandoc's reader use a lot
+    of memory. `inner` must be Markdown already (escaped with md_literal: no bare `<`).
+    """
+    extra = "".join(f' {name.replace("_", "-")}="{html.escape(str(value), quote=True)}"'
+                    for name, value in attrs.items())
+    return f'<span class="{html.escape(cls, quote=True)}"{extra}>{inner}</span>'
 
 
 def mark(text: str) -> str:

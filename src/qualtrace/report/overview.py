@@ -6,6 +6,7 @@ from collections import Counter, defaultdict
 
 from . import items
 from .data import ReportData
+from .limits import DOCUMENT_ROWS, GROUP_ROWS
 from .markdown import md_literal, table
 from .numbers import Registry
 
@@ -76,11 +77,10 @@ def section(reg: Registry, data: ReportData, renderer: str) -> str:
 
 
 def _documents_table(reg: Registry, data: ReportData) -> str:
-    content = data.countable()
     rows = []
-    for doc in data.documents:
+    for doc in data.documents[:DOCUMENT_ROWS]:
         d = doc["doc_id"]
-        mine = [s for s in content if s["doc_id"] == d]
+        mine = data.countable_by_doc.get(d, [])
         key = items.part(d)
         compact = {"compact": True, "notes": [items.EXCERPTS_UNDER_CORPUS]}
         chosen = {
@@ -96,8 +96,14 @@ def _documents_table(reg: Registry, data: ReportData) -> str:
                                 f"segments: doc_id={d}, {where}", found, **compact)
                  for name, (what, where, found) in chosen.items()]
         rows.append([md_literal(data.chapter(d)), md_literal(doc["path"]), *cells])
+    caption = "Documents in the corpus"
+    more = len(data.documents) - len(rows)
+    if more > 0:
+        caption += (f": the first {len(rows)} of {len(data.documents)}, in the order of "
+                    f"documents.csv; the other {more} are in `data/processed/documents.csv`, "
+                    "and their segments are counted in the totals above")
     return table(["Document", "File", "Segments", "Key points", "Quotations", "Coded"], rows,
-                 "llrrrr", caption="Documents in the corpus", widths=[8, 8, 2, 2, 2, 2],
+                 "llrrrr", caption=caption, widths=[8, 8, 2, 2, 2, 2],
                  identifier="tbl-documents")
 
 
@@ -110,7 +116,8 @@ def _groups_table(reg: Registry, data: ReportData) -> str:
         return "No quotation in the corpus carries an attribution."
     stakeholder = _stakeholder_of_group(data)
     rows = []
-    for group in sorted(by_group, key=lambda g: (-len(by_group[g]), g)):
+    ordered = sorted(by_group, key=lambda g: (-len(by_group[g]), g))
+    for group in ordered[:GROUP_ROWS]:
         segs = by_group[group]
         key = items.part(group)
         name = _group_name(segs)
@@ -126,8 +133,14 @@ def _groups_table(reg: Registry, data: ReportData) -> str:
                            [s["segment_id"] for s in segs], compact=True,
                            notes=[QUOTES_UNDER_CORPUS]),
         ])
+    caption = "Interviews by stakeholder group"
+    more = len(ordered) - len(rows)
+    if more > 0:
+        caption += (f": the {len(rows)} groups quoted most often, of {len(ordered)}; every "
+                    "quotation's group is in `data/processed/segments.csv` (columns "
+                    "`speaker_group`, `speaker_group_raw`)")
     return table(["Interview group (as printed)", "Stakeholder group", "Interviews",
-                  "Quotations"], rows, "llrr", caption="Interviews by stakeholder group",
+                  "Quotations"], rows, "llrr", caption=caption,
                  widths=[8, 6, 2, 2], identifier="tbl-interview-groups")
 
 

@@ -7,7 +7,7 @@ PDF does not depend on the machine's fonts). Nothing is fetched from the network
 """
 from __future__ import annotations
 
-import json
+import base64
 import os
 import re
 import shutil
@@ -112,8 +112,61 @@ def _pandoc(source: Path, reader: str, *args: str) -> bytes:
 
 
 def pandoc_html(source: Path, reader: str = "json") -> bytes:
-    """Self-contained HTML: figures and styles embedded, no scripts, no external requests."""
-    return _pandoc(source, reader, "--to", "html5", "--embed-resources", "--resource-path", ".")
+    """Self-contained HTML: figures and styles embedded, no scripts, no external requests.
+
+    The styles are inline already (header-includes) and the only resources are the figures,
+    which `embed_images` writes into the page as data URIs: pandoc's own `--embed-resources`
+    re-parses and re-serialises the whole page to do the same, which cost more than writing it.
+    """
+    page = _pandoc(source, reader, "--to", "html5", "--wrap=none")
+    return embed_images(page, source.parent)
+
+
+_IMG_SRC = re.compile(rb'(<img\b[^>]*?\ssrc=")([^"]*)(")')
+# Markup that would load something from outside the page. In pandoc's HTML every `<` of text is
+# written `&lt;`, so each `<name ...>` is a real tag; quotes in text are not escaped, so only
+# what is inside a tag is checked.
+_TAG = re.compile(rb"<([A-Za-z][A-Za-z0-9-]*)([^>]*)>")
+_LOADS = {b"script", b"link", b"iframe", b"frame", b"object", b"embed", b"base", b"audio",
+          b"video", b"source", b"track", b"portal"}
+_EXTERNAL_ATTR = re.compile(rb'\s(?:src|srcset|poster)\s*=\s*"(?!data:)|\sstyle\s*=\s*"[^"]*'
+                            rb'(?:url\(\s*(?![\'"]?(?:data:|#))|@import)', re.IGNORECASE)
+_STYLE = re.compile(rb"<style\b[^>]*>(.*?)</style>", re.IGNORECASE | re.DOTALL)
+_URL = re.compile(rb"url\(\s*(?![\"']?(?:data:|#))|@import", re.IGNORECASE)
+_MEDIA_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
+                ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp"}
+
+
+def embed_images(page: bytes, base: Path) -> bytes:
+    """Every `<img src>` with a relative path replaced by the file's bytes as a data URI; then
+    refuse the page if anything else in it would load from outside (it must stand alone)."""
+    from html import unescape
+    from urllib.parse import unquote
+
+    def inline(match: re.Match) -> bytes:
+        src = match.group(2).decode("utf-8")
+        if src.startswith("data:"):
+            return match.group(0)
+        path = Path(unquote(unescape(src)))
+        kind = _MEDIA_TYPES.get(path.suffix.lower())
+        if path.is_absolute() or ".." in path.parts or "://" in src or kind is None:
+            raise RenderError(f"the report links an image that cannot be embedded: {src}")
+        try:
+            data = (base / path).read_bytes()
+        except OSError as err:
+            raise RenderError(f"cannot embed {src} in the HTML report: {err}") from None
+        return (match.group(1) + f"data:{kind};base64,".encode("ascii")
+                + base64.b64encode(data) + match.group(3))
+
+    page = _IMG_SRC.sub(inline, page)
+    found = next((m.group(0) for m in _TAG.finditer(page) if m.group(1).lower() in _LOADS
+                  or _EXTERNAL_ATTR.search(m.group(2))), None)
+    if found is None and any(_URL.search(m.group(1)) for m in _STYLE.finditer(page)):
+        found = b"url() or @import in a style"
+    if found is not None:
+        raise RenderError("the HTML report would load a resource from outside itself: "
+                          f"{found[:120].decode('utf-8', 'replace')}")
+    return page
 
 
 def pandoc_pdf(source: Path, reader: str = "json") -> bytes:
@@ -122,12 +175,13 @@ def pandoc_pdf(source: Path, reader: str = "json") -> bytes:
 
     # The .typ sits beside the source so that relative figure paths resolve the same way; its
     # name is fixed so that nothing of a random name can reach the PDF.
-    typ = source.parent / f".{source.stem.lstrip('.')}.typ"
-    safe = source.parent / f".{source.stem.lstrip('.')}.typst.json"
+    stem = source.stem.lstrip(".")
+    typ = source.parent / f".{stem}.typ"
+    safe = source.parent / f".{stem}.typst.json"
     try:
         ast = (source.read_bytes() if reader == "json"
                else _pandoc(source, reader, "--to", "json"))
-        safe.write_text(json.dumps(typst_literal(json.loads(ast))), encoding="utf-8")
+        safe.write_bytes(typst_literal(ast))
         typ.write_bytes(_pandoc(safe, "json", "--to", "typst"))
         epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
         kwargs = {"timestamp": int(epoch)} if epoch.isdigit() and int(epoch) > 0 else {}
@@ -143,37 +197,36 @@ def pandoc_pdf(source: Path, reader: str = "json") -> bytes:
 
 
 # Typst markup shorthands that pandoc's Typst writer leaves bare in text: `...` (an ellipsis)
-# and `-?` (a soft hyphen). Text is data, so they are written as escaped Typst instead.
-_TYPST_SHORTHAND = re.compile(r"\.\.\.|-\?")
-_TYPST_ESCAPED = {"...": "\\.\\.\\.", "-?": "-\\?"}
+# and `-?` (a soft hyphen). Text is data, so they are written as escaped Typst instead: each Str
+# node holding one is split around it into Str and raw Typst pieces. This is done on the bytes
+# of pandoc's compact JSON, not on a parsed AST (or in a Lua filter), because it is the same
+# rewrite at a small part of the cost: a Str node is exactly `{"t":"Str","c":"..."}` there (a
+# `"` inside a JSON string is always escaped, so the pattern cannot start inside one), and JSON
+# escapes never contain `.`, `-` or `?`, so splitting the escaped text splits the text.
+# tests/test_report_markdown.py prints such text through Typst; tests/test_report_scale_render.py
+# checks the rewrite against a walk of the parsed AST.
+# A Str node whose text holds a shorthand (the text cannot run past its closing quote).
+_STR_NODE = re.compile(rb'\{"t":"Str","c":"((?:[^"\\]|\\.)*?(?:\.\.\.|-\?)(?:[^"\\]|\\.)*)"\}')
+_TYPST_SHORTHAND = re.compile(rb"\.\.\.|-\?")
+_TYPST_ESCAPED = {b"...": rb'{"t":"RawInline","c":["typst","\\.\\.\\."]}',
+                  b"-?": rb'{"t":"RawInline","c":["typst","-\\?"]}'}
 
 
-def typst_literal(node):
-    """The pandoc JSON AST with Typst shorthands in Str nodes replaced by escaped raw Typst."""
-    if isinstance(node, list):
-        out = []
-        for item in node:
-            if isinstance(item, dict) and item.get("t") == "Str" and _TYPST_SHORTHAND.search(
-                    item["c"]):
-                out.extend(_split_str(item["c"]))
-            else:
-                out.append(typst_literal(item))
-        return out
-    if isinstance(node, dict):
-        return {key: typst_literal(value) for key, value in node.items()}
-    return node
+def typst_literal(ast: bytes) -> bytes:
+    """Pandoc JSON (bytes) with Typst shorthands in Str nodes replaced by escaped raw Typst."""
+    def split(match: re.Match) -> bytes:
+        text = match.group(1)
+        pieces, at = [], 0
+        for found in _TYPST_SHORTHAND.finditer(text):
+            if found.start() > at:
+                pieces.append(b'{"t":"Str","c":"' + text[at:found.start()] + b'"}')
+            pieces.append(_TYPST_ESCAPED[found.group()])
+            at = found.end()
+        if at < len(text):
+            pieces.append(b'{"t":"Str","c":"' + text[at:] + b'"}')
+        return b",".join(pieces)
 
-
-def _split_str(text: str) -> list[dict]:
-    pieces, at = [], 0
-    for match in _TYPST_SHORTHAND.finditer(text):
-        if match.start() > at:
-            pieces.append({"t": "Str", "c": text[at:match.start()]})
-        pieces.append({"t": "RawInline", "c": ["typst", _TYPST_ESCAPED[match.group()]]})
-        at = match.end()
-    if at < len(text):
-        pieces.append({"t": "Str", "c": text[at:]})
-    return pieces
+    return _STR_NODE.sub(split, ast)
 
 
 def _quarto(qmd: Path, fmt: str, target: Path) -> None:
