@@ -49,9 +49,9 @@ facets:
 """
 
 
-def error_for(text: str) -> str:
+def error_for(text: str, terms: bool = True) -> str:
     with pytest.raises(CodebookError) as info:
-        parse_codebook(text, "config/codebook.yaml")
+        parse_codebook(text, "config/codebook.yaml", terms=terms)
     return str(info.value)
 
 
@@ -84,6 +84,26 @@ def test_minimal_codebook_compiles():
     cb = parse_codebook(BASE)
     assert [t.id for t in cb.themes] == ["resourcing", "partnership"]
     assert cb.facets[0].fallback[0].label == "research"
+
+
+def test_structure_only_load_has_the_same_structure_and_compiles_no_term():
+    full = load_codebook(ROOT / "config" / "codebook.yaml")
+    light = load_codebook(ROOT / "config" / "codebook.yaml", terms=False)
+
+    def shape(cb):
+        return ([(t.id, t.label, t.definition, [r.id for r in t.rules], t.suppressed_by,
+                  t.speaker_groups) for t in cb.themes],
+                [(f.id, [(v.id, v.label, [r.id for r in v.rules]) for v in f.values],
+                  [r.label for r in f.fallback], f.attribution_rule, f.inherit_rule)
+                 for f in cb.facets],
+                cb.rule_ids(), cb.code_kinds, cb.raw)
+
+    assert shape(light) == shape(full)
+    assert not hasattr(light.matcher, "scan")  # nothing compiled: it cannot code
+    # structural errors are still refused with file:line; term syntax is left to the coder
+    assert "did you mean 'research'" in error_for(
+        BASE.replace("        value: research", "        value: reserach"), terms=False)
+    parse_codebook(BASE.replace("funding]", "fund(ing]"), terms=False)
 
 
 def test_unknown_key_names_line_and_suggests():

@@ -62,7 +62,7 @@ def cmd_check(args) -> str:
     from .io import write_csv
 
     tables = load_tables(args.documents, args.segments, args.codings, args.facets,
-                         args.breakdowns, load_codebook(args.codebook))
+                         args.breakdowns, load_codebook(args.codebook, terms=False))
     try:
         checks, items, key_points, errors = run_checks(tables, json.loads(args.severity))
     except ChecksFailed as err:

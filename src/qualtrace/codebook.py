@@ -107,6 +107,8 @@ class Codebook:
     matcher: Matcher
     code_kinds: frozenset
     raw: dict
+    # The coding engine compiled from this codebook (qualtrace.coding), made on first use.
+    engine: object = field(default=None, init=False, repr=False, compare=False)
 
     def eager_regex_terms(self) -> list[int]:
         """Regex terms that must be scanned up front: those a rule is triggered by."""
@@ -124,29 +126,57 @@ class Codebook:
         return ids
 
 
-def load_codebook(path: str | Path, schema: dict | None = None) -> Codebook:
-    """Read, validate and compile; raise CodebookError naming file:line on any problem."""
+def load_codebook(path: str | Path, schema: dict | None = None, *,
+                  terms: bool = True) -> Codebook:
+    """Read, validate and compile; raise CodebookError naming file:line on any problem.
+
+    `terms=False` loads the structure only (themes, facets, values, rules and their ids, all
+    references checked) without compiling the terms into the matcher: the exports, checks and
+    report need no matcher, and compiling thousands of term patterns cost each of those jobs
+    about a second. Term syntax is then checked by the coding job, which every build runs.
+    """
     name = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise CodebookError(f"{name}: cannot read the codebook: {err}") from None
-    return parse_codebook(text, name, schema)
+    return parse_codebook(text, name, schema, terms=terms)
 
 
-def parse_codebook(text: str, name: str = "<codebook>", schema: dict | None = None) -> Codebook:
+def parse_codebook(text: str, name: str = "<codebook>", schema: dict | None = None, *,
+                   terms: bool = True) -> Codebook:
     data, positions = load_with_positions(text, name, CodebookError, "the codebook")
     rep = validate(data, positions, schema or _schema(), name, CodebookError, _context,
                    _MESSAGES)
-    return compile_codebook(data, rep)
+    return compile_codebook(data, rep, terms=terms)
 
 
 # ---------------------------------------------------------------- compilation
+class _TermNames:
+    """Stands in for the Matcher in a structure-only load: numbers each distinct term, compiles
+    nothing, finds nothing (a Codebook holding it cannot code)."""
+
+    regex_terms = frozenset()
+
+    def __init__(self):
+        self.terms: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def add(self, term: str) -> int:
+        if term not in self._index:
+            self._index[term] = len(self.terms)
+            self.terms.append(term)
+        return self._index[term]
+
+    def build(self) -> None:
+        pass
+
+
 class _Compiler:
-    def __init__(self, rep: Reporter):
+    def __init__(self, rep: Reporter, terms: bool = True):
         self.rep = rep
         self.data = rep.data
-        self.matcher = Matcher()
+        self.matcher = Matcher() if terms else _TermNames()
         self.vocab = self.data.get("vocab", {})
         self.rule_ids: dict[str, tuple] = {}
         self.rule_count = 0
@@ -306,10 +336,11 @@ class _Compiler:
         return Codebook(self.rep.name, themes, facets, self.matcher, frozenset(kinds), data)
 
 
-def compile_codebook(data: dict, rep: Reporter | None = None) -> Codebook:
-    """Compile validated codebook data into rules over one shared term matcher."""
+def compile_codebook(data: dict, rep: Reporter | None = None, *, terms: bool = True) -> Codebook:
+    """Compile validated codebook data into rules over one shared term matcher (or, with
+    `terms=False`, the structure only: see load_codebook)."""
     rep = rep or Reporter("<codebook>", data, {}, CodebookError, _context)
-    return _Compiler(rep).compile()
+    return _Compiler(rep, terms).compile()
 
 
 __all__ = ["CodebookError", "Codebook", "Label", "Facet", "Rule", "load_codebook",

@@ -246,7 +246,7 @@ def qdpx_to_gold(path, raw_dir, out_jsonl, *, codebook, segments_csv,
     reviewed the whole document, so "no label" is an answer).
     """
     if isinstance(codebook, (str, Path)):
-        codebook = load_codebook(codebook)
+        codebook = load_codebook(codebook, terms=False)
     project = read_qdpx(path)
     skipped = list(project.warnings)
     raws = {p.name: read_raw(p) for p in sorted(Path(raw_dir).iterdir()) if p.is_file()}

@@ -25,7 +25,7 @@ def cmd_figures(args) -> str:
     from ..io import read_csv
     from .figures import charts, write_charts
 
-    found = charts(load_codebook(args.codebook), read_csv(args.theme_summary),
+    found = charts(load_codebook(args.codebook, terms=False), read_csv(args.theme_summary),
                    read_csv(args.cooccurrence),
                    {f: read_csv(p) for f, p in _pairs(args.by_facet).items()})
     outputs = _pairs(args.output)

@@ -95,7 +95,7 @@ def load(tables: dict[str, str], by_facet: dict[str, str], manifest: str, codebo
     if missing:
         raise ValueError(f"report inputs missing: {', '.join(missing)}")
     data = ReportData(
-        codebook=load_codebook(codebook),
+        codebook=load_codebook(codebook, terms=False),
         manifest=json.loads(Path(manifest).read_text(encoding="utf-8")),
         tables={name: read_csv(tables[name]) for name in TABLES},
         by_facet={facet: read_csv(path) for facet, path in by_facet.items()})
