@@ -9,17 +9,21 @@ reader is sent to is the earliest place the point is made.
 
 How it stays fast (the coding stage is meant to run at several MB/s on one core):
 - each document gets one pass of the term matcher, and every unit's hits are cut from it
-  (qualtrace.matcher.DocumentScan);
+  (qualtrace.matcher.DocumentScan), filed straight under the groups of terms rules ask about
+  (`Matcher.keyed`): a group's sorted hits are read, never gathered term by term;
 - which groups of terms occur in a unit is one bit mask, so a rule is looked at only when its
   trigger group and all its groups of plain terms have hits, and "is a veto about?" is one AND;
 - each label set's rules are written out as one generated Python function (`_LabelSet._compile`)
-  in which a rule that cannot beat its label's evidence so far is skipped;
+  in which a rule that cannot beat its label's evidence so far is skipped; it is compiled once
+  per codebook (`Codebook.engine`);
 - a proximity rule looks for its earliest pair directly instead of listing every pair, and a
   unit's sentence breaks are found once, on first use;
-- regex vetoes run as case-sensitive twins over the lower-cased text where that is exact
-  (qualtrace.matcher.folded_twin).
-None of this changes an answer: tests/test_coding.py checks the fast paths against the plain
-definitions on random text.
+- regex terms run as case-sensitive twins over the lower-cased text where that is exact, and
+  not at all in a unit that lacks literals every match holds (qualtrace.matcher.TwinScan);
+  checks for hits of regex terms that are never scanned into a unit are left out (`Engine`);
+- rows are written in their sorted order, so no sort is needed after.
+None of this changes an answer: tests/test_coding.py and tests/test_coding_speed.py check the
+fast paths against the plain definitions on random text.
 """
 from __future__ import annotations
 
@@ -91,21 +95,41 @@ class _Bits:
         for t in range(n_terms):
             self.by_term.setdefault(t, 0)
 
+    def keys(self, n_terms: int, regex: frozenset) -> list[tuple]:
+        """For each plain term, the keys of the groups holding it: where a unit's scan files
+        its hits (`Matcher.keyed`), so a group's hits are read under its key (`key`)."""
+        out = []
+        for t in range(n_terms):
+            mask, keys = 0 if t in regex else self.by_term.get(t, 0), []
+            while mask:
+                low = mask & -mask  # the lowest bit set
+                keys.append(low.bit_length() - 1)
+                mask ^= low
+            out.append(tuple(keys))
+        return out
+
+    @staticmethod
+    def key(bit: int) -> int:
+        """A group's key: the position of its bit (a small int is quicker to file under)."""
+        return bit.bit_length() - 1
+
 
 # ---------------------------------------------------------------- the unit a rule looks at
 class _Unit:
-    """What rules look at: the unit's text (attribution cut off), its term hits and their bit
-    mask, kind, section.
+    """What rules look at: the unit's text (attribution cut off), its hits and their bit mask,
+    kind, section.
 
-    Regex terms are scanned on first use; so are the unit's sentence breaks and its lower-cased
-    text. The sorted hits of a group of plain terms are kept once made (in `_spans`, under the
-    group's bit), as groups recur across rules.
+    The hits of plain terms are filed by group: `_spans` maps a group's key to the group's
+    sorted hits (the plain terms' hits of a group that also holds regex terms), as the scan of
+    the unit listed them (`grouped`), or else made from hits per term on first use. `hits` holds
+    the hits of regex terms, scanned on first use (and, when not grouped, every term's hits). The
+    unit's sentence breaks and its lower-cased text are also made on first use.
     """
     __slots__ = ("text", "hits", "mask", "kind", "section_hits", "matcher", "scanned",
-                 "_breaks", "_spans", "_low", "_cut")
+                 "_breaks", "_spans", "_low", "_cut", "grouped", "_rx")
 
     def __init__(self, text: str, hits: dict, mask: int, kind: str, section_hits: dict,
-                 matcher, scanned: set):
+                 matcher, scanned: set, spans: dict | None = None):
         self.text = text
         self.hits = hits
         self.mask = mask
@@ -114,13 +138,35 @@ class _Unit:
         self.matcher = matcher
         self.scanned = scanned
         self._breaks = None
-        self._spans: dict[int, list[Span]] = {}
+        self.grouped = spans is not None
+        self._spans: dict[int, list[Span]] = {} if spans is None else spans
         self._low = False  # not yet made; None: the text does not fold
         self._cut = None  # (lower-cased document, start, end) to cut it from
+        self._rx = None  # regex term -> what `regex` answered
+
+    def spans(self, key: int, plain: frozenset) -> list[Span]:
+        """The sorted hits of the group of plain terms `plain` (whose key is `key`). Not to be
+        changed: the list is the unit's own."""
+        spans = self._spans.get(key)
+        if spans is None:
+            if self.grouped:
+                return []  # the scan filed every group with hits
+            spans = self._spans[key] = _group_hits(plain, self.hits, ())
+        return spans
 
     def regex(self, t: int):
         """(pattern, text) to look for regex term `t` in: its case-sensitive twin over the
-        lower-cased text where that gives the same matches (see qualtrace.matcher)."""
+        lower-cased text where that gives the same matches (see qualtrace.matcher); None when
+        the lower-cased text lacks literals every match of the twin holds."""
+        known = self._rx
+        if known is None:
+            known = self._rx = {}
+        elif t in known:
+            return known[t]
+        found = known[t] = self._regex(t)
+        return found
+
+    def _regex(self, t: int):
         twin = self.matcher.twin[t]
         if twin is not None:
             low = self._low
@@ -132,7 +178,9 @@ class _Unit:
                     low = folded_text(self.text)
                 self._low = low
             if low is not None:
-                return twin, low
+                if twin.needs and not twin.possible(low):
+                    return None
+                return (twin if twin.head else twin.twin), low  # (the pattern itself if it can)
         return self.matcher.full[t], self.text
 
     def ensure(self, regex_terms) -> None:
@@ -145,7 +193,10 @@ class _Unit:
         """`Matcher.scan_regex` over the unit, with the terms' case-sensitive twins if it can."""
         hits = self.hits
         for t in terms:
-            rx, text = self.regex(t)
+            found = self.regex(t)
+            if found is None:
+                continue  # cannot match here
+            rx, text = found
             spans = [mm.span() for mm in rx.finditer(text) if mm.end() > mm.start()]
             if spans:
                 hits[t] = spans
@@ -168,52 +219,68 @@ class _Unit:
 _ANY, _ALL, _NEAR = 0, 1, 2
 
 
-def _split(terms, regex: frozenset) -> tuple[tuple, tuple]:
-    """Terms as (plain, regex), each in their order."""
-    return (tuple(t for t in terms if t not in regex), tuple(t for t in terms if t in regex))
+def _split(terms, regex: frozenset, scanned: frozenset | None = None) -> tuple[tuple, tuple]:
+    """Terms as (plain, regex), each in their order; with `scanned`, only the regex terms in it
+    (the others never have hits in a unit: see `Engine`)."""
+    return (tuple(t for t in terms if t not in regex),
+            tuple(t for t in terms if t in regex and (scanned is None or t in scanned)))
 
 
 class _Label:
     """A label prepared for evaluation: its unless terms as a bit (plain) and a tuple (regex)."""
-    __slots__ = ("label", "id", "unless", "unless_bit", "unless_regex", "lazy_terms")
+    __slots__ = ("label", "id", "unless", "unless_bit", "unless_key", "unless_plain",
+                 "unless_regex", "lazy_terms")
 
-    def __init__(self, label: Label, bits: _Bits, regex: frozenset):
+    def __init__(self, label: Label, bits: _Bits, regex: frozenset,
+                 scanned: frozenset | None = None):
         self.label, self.id = label, label.id
         self.unless = tuple(label.unless)
-        plain, self.unless_regex = _split(label.unless, regex)
-        self.unless_bit = bits.group(plain)
+        plain, self.unless_regex = _split(label.unless, regex, scanned)
+        self.unless_bit, self.unless_plain = bits.group(plain), frozenset(plain)
+        self.unless_key = bits.key(self.unless_bit)
         self.lazy_terms = label.lazy_terms
 
     def vetoes(self, unit: _Unit) -> list[Span]:
-        """Hits of the label's unless terms (regex ones only once scanned)."""
-        hits = unit.hits
-        if not unit.mask & self.unless_bit:
-            for t in self.unless_regex:
-                if t in hits:
-                    break
-            else:
-                return []
-        return [s for t in self.unless if t in hits for s in hits[t]]
+        """Hits of the label's unless terms (regex ones only once scanned), in a new list."""
+        return _hits_of(unit, self.unless_bit, self.unless_key, self.unless_plain,
+                        self.unless_regex)
+
+
+def _hits_of(unit: _Unit, bit: int, key: int, plain: frozenset, regex: tuple) -> list[Span]:
+    """A new list of the hits of a group split as its plain terms (with their group's bit and
+    key) and its regex terms, which count only once scanned."""
+    hits = unit.hits
+    found = [s for t in regex if t in hits for s in hits[t]] if regex else []
+    if unit.mask & bit:
+        return unit.spans(key, plain) + found
+    return found
 
 
 class _Prog:
-    """A rule prepared for evaluation: its groups as sets with their bits (the bit of a group of
-    plain terms is also the key under which a unit keeps that group's hits), the bits a unit's
-    mask must hold for the rule to be looked at, and its options as plain attributes."""
-    __slots__ = ("rule", "lab", "id", "index", "kind", "groups", "gids", "need", "trigger_bit",
-                 "min_hits", "within", "a_first", "same_sentence", "not_with", "not_with_bit",
-                 "not_with_regex", "unless", "unless_bit", "unless_regex", "kinds", "section",
+    """A rule prepared for evaluation: its groups as sets with their keys (under which a unit
+    keeps a group's hits), the bits a unit's mask must hold for the rule to be looked at, and its
+    options as plain attributes."""
+    __slots__ = ("rule", "lab", "id", "index", "kind", "groups", "gids", "gkeys", "gplain",
+                 "gregex", "need", "trigger_bit", "min_hits", "within", "a_first",
+                 "same_sentence", "not_with", "not_with_bit", "not_with_regex", "unless",
+                 "unless_bit", "unless_key", "unless_plain", "unless_regex", "kinds", "section",
                  "lazy_terms", "lazy_not_with", "lazy_unless", "veto_terms", "plain", "fast",
-                 "bound")
+                 "bound", "vetoes_only")
 
-    def __init__(self, rule: Rule, lab: _Label, bits: _Bits, regex: frozenset):
+    def __init__(self, rule: Rule, lab: _Label, bits: _Bits, regex: frozenset,
+                 scanned: frozenset | None = None):
         self.rule, self.lab = rule, lab
         self.id, self.index = rule.id, rule.index
         self.kind = {"any": _ANY, "all": _ALL, "near": _NEAR}[rule.kind]
         self.groups = rule.group_sets
         gbits = [bits.group(g) for g in self.groups]
-        self.gids = tuple(None if regex.intersection(g) else b
-                          for g, b in zip(self.groups, gbits))
+        # A group's key files its plain terms' hits (all its hits when it holds no regex term);
+        # gids: the keys of the groups holding no regex term.
+        self.gkeys = tuple(map(bits.key, gbits))
+        self.gids = tuple(None if regex.intersection(g) else k
+                          for g, k in zip(self.groups, self.gkeys))
+        self.gplain = tuple(g - regex for g in self.groups)
+        self.gregex = tuple(tuple(t for t in g if t in regex) for g in self.groups)
         # Looked at only when the trigger group and every group of plain terms have hits.
         self.need = 0
         for i, (g, b) in enumerate(zip(self.groups, gbits)):
@@ -223,19 +290,21 @@ class _Prog:
         self.min_hits, self.within = rule.min_hits, rule.within
         self.a_first, self.same_sentence = rule.order == "a_first", rule.same_sentence
         self.not_with = tuple(rule.not_with)
-        plain, self.not_with_regex = _split(rule.not_with, regex)
+        plain, self.not_with_regex = _split(rule.not_with, regex, scanned)
         self.not_with_bit = bits.group(plain)
         self.unless = tuple(rule.unless)
-        plain, self.unless_regex = _split(rule.unless, regex)
-        self.unless_bit = bits.group(plain)
+        plain, self.unless_regex = _split(rule.unless, regex, scanned)
+        self.unless_bit, self.unless_plain = bits.group(plain), frozenset(plain)
+        self.unless_key = bits.key(self.unless_bit)
         self.kinds, self.section = rule.kinds, tuple(rule.section)
         self.lazy_terms, self.lazy_not_with = rule.lazy_terms, rule.lazy_not_with
         self.lazy_unless = rule.lazy_unless
         self.veto_terms = rule.lazy_unless + lab.lazy_terms  # regex vetoes, looked for lazily
-        # Nothing but the unit's hits and vetoes decides: no kinds, section or regex scans.
-        self.plain = (rule.kinds is None and not rule.section and not rule.lazy_terms
-                      and not rule.lazy_not_with and not rule.lazy_unless
-                      and not lab.lazy_terms)
+        # Nothing to do before firing it: no kinds, section or regex scans of its own (regex
+        # vetoes, if any, are looked for once it fires); plain: no regex vetoes either.
+        self.vetoes_only = (rule.kinds is None and not rule.section and not rule.lazy_terms
+                            and not rule.lazy_not_with)
+        self.plain = self.vetoes_only and not rule.lazy_unless and not lab.lazy_terms
         # An `any` rule whose answer, with no vetoes about, is its group's earliest hit.
         self.fast = (self.plain and self.kind == _ANY and rule.min_hits == 1
                      and self.gids[0] is not None)
@@ -278,12 +347,13 @@ def _group_hits(terms: frozenset, hits: dict, vetoes) -> list[Span]:
 
 
 def _group(prog: _Prog, i: int, unit: _Unit, vetoes) -> list[Span]:
-    gid = prog.gids[i]
-    if gid is None:
-        return _group_hits(prog.groups[i], unit.hits, vetoes)
-    spans = unit._spans.get(gid)
-    if spans is None:
-        spans = unit._spans[gid] = _group_hits(prog.groups[i], unit.hits, ())
+    """Group i's sorted hits, less those overlapping a veto (the unit's own list if none)."""
+    spans = unit.spans(prog.gkeys[i], prog.gplain[i])
+    if prog.gids[i] is None:  # the group holds regex terms: add their hits
+        hits = unit.hits
+        found = [s for t in prog.gregex[i] if t in hits for s in hits[t]]
+        if found:
+            spans = sorted(spans + found)
     if vetoes and spans:
         return _unvetoed(spans, vetoes)
     return spans
@@ -326,20 +396,13 @@ def _fire(prog: _Prog, unit: _Unit, label_vetoes) -> Evidence | None:
     vetoes = label_vetoes
     if mask & prog.unless_bit or (prog.unless_regex and
                                   any(t in hits for t in prog.unless_regex)):
-        vetoes = [s for t in prog.unless if t in hits for s in hits[t]]
+        vetoes = _hits_of(unit, prog.unless_bit, prog.unless_key, prog.unless_plain,
+                          prog.unless_regex)
         if label_vetoes:
             vetoes += label_vetoes
     kind = prog.kind
     if prog.min_hits == 1:
         if kind == _ANY:
-            if not vetoes:
-                # Hit lists are in text order, so the earliest is a min over first hits.
-                group = prog.groups[0]
-                firsts = [hits[t][0] for t in group.intersection(hits)]
-                if not firsts:
-                    return None
-                s, e = min(firsts)
-                return (s, e, prog.id, prog.index)
             spans = _group(prog, 0, unit, vetoes)
             if not spans:
                 return None
@@ -377,23 +440,24 @@ def _fire_near(prog: _Prog, unit: _Unit, vetoes) -> Evidence | None:
     sentence breaks between them only grow, so the partners that qualify come first, and one
     starting at or after the best end found cannot end before it.
     """
-    cache = unit._spans
-    gid = prog.gids[0]
-    a = cache.get(gid) if gid is not None else None
-    if a is None:
-        a = _group(prog, 0, unit, ())
-    if vetoes and a:
-        a = _unvetoed(a, vetoes)
+    a = _group(prog, 0, unit, ())
     if not a:
         return None
-    gid = prog.gids[1]
-    b = cache.get(gid) if gid is not None else None
-    if b is None:
-        b = _group(prog, 1, unit, ())
-    if vetoes and b:
-        b = _unvetoed(b, vetoes)
+    b = _group(prog, 1, unit, ())
     if not b:
         return None
+    return _pair(prog, unit, a, b, vetoes)
+
+
+def _pair(prog: _Prog, unit: _Unit, a: list[Span], b: list[Span], vetoes) -> Evidence | None:
+    """`_fire_near` given the sorted hits of both groups (some of each), before vetoes."""
+    if vetoes:
+        a = _unvetoed(a, vetoes)
+        if not a:
+            return None
+        b = _unvetoed(b, vetoes)
+        if not b:
+            return None
     text, within, same = unit.text, prog.within, prog.same_sentence
     lim = 2 * within  # k words need 2k - 1 characters: a shorter gap cannot hold too many
     count, stop = _WORD.findall, _STOP_MARK.search
@@ -451,6 +515,12 @@ def _evaluate(prog: _Prog, unit: _Unit, label_vetoes=(), beat: int = -1) -> Evid
         ev = _fire(prog, unit, label_vetoes)
     if ev is None or (beat >= 0 and ev[0] >= beat):
         return None
+    return _checked(prog, unit, label_vetoes, ev, beat)
+
+
+def _checked(prog: _Prog, unit: _Unit, label_vetoes, ev: Evidence, beat: int = -1):
+    """`_evaluate` once the rule fired with `ev` (starting before `beat`, if given): ev, or
+    what is left once regex vetoes are looked for near it."""
     terms = prog.veto_terms
     if not terms:
         return ev
@@ -473,8 +543,7 @@ def _evaluate(prog: _Prog, unit: _Unit, label_vetoes=(), beat: int = -1) -> Evid
 
 
 def _rule_hits(prog: _Prog, unit: _Unit) -> list[Span]:
-    hits = unit.hits
-    return sorted(s for g in prog.groups for t in g if t in hits for s in hits[t])
+    return sorted(s for i in range(len(prog.groups)) for s in _group(prog, i, unit, ()))
 
 
 def _vetoes_near(unit: _Unit, terms: tuple, spans: list[Span]) -> list[Span]:
@@ -485,7 +554,10 @@ def _vetoes_near(unit: _Unit, terms: tuple, spans: list[Span]) -> list[Span]:
         (s, e), = spans
         lo, out = max(0, s - VETO_WINDOW), []
         for t in terms:
-            rx, text = unit.regex(t)
+            found = unit.regex(t)
+            if found is None:
+                continue  # cannot match in this unit
+            rx, text = found
             # pos keeps the text before the window visible to \b and look-behinds.
             for m in rx.finditer(text, lo, e + VETO_WINDOW):
                 start, end = m.span()
@@ -504,7 +576,10 @@ def _vetoes_near(unit: _Unit, terms: tuple, spans: list[Span]) -> list[Span]:
     out = []
     last = max(e for _, e in spans)
     for t in terms:
-        rx, text = unit.regex(t)
+        found = unit.regex(t)
+        if found is None:
+            continue  # cannot match in this unit
+        rx, text = found
         for lo, hi in windows:
             # pos keeps the text before the window visible to \b and look-behinds.
             for m in rx.finditer(text, lo, hi):
@@ -521,13 +596,14 @@ class _LabelSet:
     """The labels of one label set (themes, or one facet's values) with their rules in order."""
 
     def __init__(self, labels: list[Label], bits: _Bits, regex: frozenset,
-                 fallback: list[Rule] = ()):
+                 fallback: list[Rule] = (), scanned: frozenset | None = None):
         self.labels = labels
-        self.labs = {lab.id: _Label(lab, bits, regex) for lab in labels}
+        self.labs = {lab.id: _Label(lab, bits, regex, scanned) for lab in labels}
         rules = sorted(((rule, lab) for lab in labels for rule in lab.rules),
                        key=lambda rl: rl[0].index)
-        self.rules = [_Prog(rule, self.labs[lab.id], bits, regex) for rule, lab in rules]
-        self.fallback_rules = [_Prog(rule, self.labs[rule.label], bits, regex)
+        self.rules = [_Prog(rule, self.labs[lab.id], bits, regex, scanned)
+                      for rule, lab in rules]
+        self.fallback_rules = [_Prog(rule, self.labs[rule.label], bits, regex, scanned)
                                for rule in fallback]
         self.evaluate = self._compile()
 
@@ -545,7 +621,7 @@ class _LabelSet:
         rule with no vetoes about is answered inline. The function computes what looping over
         the rules with `_fire` / `_evaluate` would, without the interpretive overhead.
         """
-        env = {"_fire": _fire, "_fire_near": _fire_near, "_evaluate": _evaluate}
+        env = {"_fire": _fire, "_pair": _pair, "_evaluate": _evaluate, "_checked": _checked}
         labels = list(self.labs.values())
         index = {lab.id: j for j, lab in enumerate(labels)}
         triggers = 0
@@ -558,7 +634,8 @@ class _LabelSet:
                  "    hits, made = unit.hits, unit._spans"]
         for j, lab in enumerate(labels):
             env[f"L{j}"] = lab
-            lines.append(f"    e{j} = v{j} = None")
+            # v: the label's vetoes, made on first use; none ever for a label without unless
+            lines.append(f"    e{j} = None; v{j} = {'None' if lab.unless else '()'}")
         current = None
         for i, prog in enumerate(self.rules):
             j = index[prog.lab.id]
@@ -574,20 +651,20 @@ class _LabelSet:
             lines.append(f"        if mask & {prog.need} == {prog.need}:")
             pad = "            "
             if prog.bound is not None:
-                # (the earliest hit of a group: from its sorted hits if made, else from the
-                # first hit of each of its terms)
-                firsts = []
-                for k, (gid, group) in enumerate(prog.bound):
-                    env[f"B{i}_{k}"] = group
-                    firsts.append(f"(made[{gid}][0][0] if {gid} in made else "
-                                  f"min([hits[t][0][0] for t in B{i}_{k}.intersection(hits)]))")
+                # (the earliest hit of a group: the first of its sorted hits, which the unit's
+                # scan filed: `_Unit.grouped`)
+                firsts = [f"made[{gid}][0][0]" for gid, _ in prog.bound]
                 first = firsts[0] if len(firsts) == 1 else "min(" + ", ".join(firsts) + ")"
                 lines.append(f"{pad}if e{j} is None or {first} < e{j}[0]:")
                 pad += "    "
-            lines.append(f"{pad}if v{j} is None:")
-            lines.append(f"{pad}    v{j} = L{j}.vetoes(unit)")
+            lab = prog.lab
+            if lab.unless_regex:
+                lines += [f"{pad}if v{j} is None:", f"{pad}    v{j} = L{j}.vetoes(unit)"]
+            elif lab.unless:  # (the unit's own list: vetoes are never changed)
+                lines += [f"{pad}if v{j} is None:",
+                          f"{pad}    v{j} = made[{lab.unless_key}] if mask & {lab.unless_bit} "
+                          f"else ()"]
             if prog.fast:
-                env[f"G{i}"] = prog.groups[0]
                 quiet = [f"not v{j}"]
                 if prog.unless_bit | prog.not_with_bit:
                     quiet.append(f"not mask & {prog.unless_bit | prog.not_with_bit}")
@@ -595,29 +672,32 @@ class _LabelSet:
                     quiet.append(f"{t} not in hits")
                 lines += [
                     f"{pad}if {' and '.join(quiet)}:",
-                    f"{pad}    s, e = min([hits[t][0] for t in G{i}.intersection(hits)])",
+                    f"{pad}    s, e = made[{prog.gids[0]}][0]",
                     f"{pad}    if e{j} is None or s < e{j}[0]:",
                     f"{pad}        e{j} = (s, e, P{i}.id, {prog.index})",
                     f"{pad}else:",
                     f"{pad}    ev = _fire(P{i}, unit, v{j})",
                     f"{pad}    if ev is not None and (e{j} is None or ev[0] < e{j}[0]):",
                     f"{pad}        e{j} = ev"]
-            elif prog.plain:
-                # A proximity rule with no not_with or unless of its own goes straight to the
-                # pair search (what `_fire` would do after finding nothing to check).
-                direct = (prog.kind == _NEAR and prog.min_hits == 1 and not prog.not_with
-                          and not prog.unless)
+            elif prog.plain or prog.vetoes_only:
                 lines += [
-                    f"{pad}ev = {'_fire_near' if direct else '_fire'}(P{i}, unit, v{j})",
-                    f"{pad}if ev is not None and (e{j} is None or ev[0] < e{j}[0]):",
-                    f"{pad}    e{j} = ev"]
+                    f"{pad}ev = {self._fire_call(prog, i, j)}",
+                    f"{pad}if ev is not None and (e{j} is None or ev[0] < e{j}[0]):"]
+                if prog.plain:
+                    lines.append(f"{pad}    e{j} = ev")
+                else:  # what `_evaluate` does next: regex vetoes near the evidence
+                    lines += [
+                        f"{pad}    ev = _checked(P{i}, unit, v{j}, ev, -1 if e{j} is None "
+                        f"else e{j}[0])",
+                        f"{pad}    if ev is not None:",
+                        f"{pad}        e{j} = ev"]
             else:
                 lines += [
                     f"{pad}ev = _evaluate(P{i}, unit, v{j}, -1 if e{j} is None else e{j}[0])",
                     f"{pad}if ev is not None:",
                     f"{pad}    e{j} = ev"]
-        lines.append("    found = {}")
-        for j, lab in enumerate(labels):
+        lines.append("    found = {}")  # (in label id order, the order rows are written in)
+        for j, lab in sorted(enumerate(labels), key=lambda jl: jl[1].id):
             keep = [f"e{j} is not None"] + [f"e{index[s]} is None"
                                             for s in lab.label.suppressed_by if s in index]
             lines.append(f"    if {' and '.join(keep)}:")
@@ -627,15 +707,31 @@ class _LabelSet:
         exec(compile(self.source, f"<label set {labels[0].id if labels else ''}>", "exec"), env)
         return env["evaluate"]
 
+    @staticmethod
+    def _fire_call(prog: _Prog, i: int, j: int) -> str:
+        """The expression `_fire(P{i}, unit, v{j})` in generated code, or what it comes to for a
+        proximity rule counting single hits of plain terms: the pair search over the groups'
+        hits (which the mask says are there), with the rule's plain unless hits added to the
+        label's vetoes when there are any, and none when a plain not_with term is about."""
+        if not (prog.kind == _NEAR and prog.min_hits == 1 and None not in prog.gids
+                and not prog.unless_regex and not prog.not_with_regex):
+            return f"_fire(P{i}, unit, v{j})"
+        vetoes = f"v{j}"
+        if prog.unless_bit:
+            vetoes = f"([*made[{prog.unless_key}], *v{j}] if mask & {prog.unless_bit} else v{j})"
+        ka, kb = prog.gids
+        call = f"_pair(P{i}, unit, made[{ka}], made[{kb}], {vetoes})"
+        if prog.not_with_bit:
+            call = f"None if mask & {prog.not_with_bit} else {call}"
+        return call
+
     def fallback(self, unit: _Unit) -> dict[str, Evidence]:
         mask = unit.mask
         for prog in self.fallback_rules:
             if mask & prog.need != prog.need and not prog.lazy_terms and not prog.lazy_not_with:
                 continue  # cannot fire, and would scan nothing
             lab = prog.lab
-            hits = unit.hits
-            vetoes = [s for t in lab.unless for s in hits.get(t, ())]
-            ev = _evaluate(prog, unit, vetoes)
+            ev = _evaluate(prog, unit, lab.vetoes(unit))
             if ev:
                 return {lab.id: ev}
         return {}
@@ -645,11 +741,20 @@ class Engine:
     def __init__(self, codebook: Codebook):
         self.cb = codebook
         regex = frozenset(codebook.matcher.regex_terms)
+        # The regex terms a unit's hits can ever hold: those scanned up front, and those a rule
+        # scans when it is evaluated. (Regex vetoes are looked for near hits, never kept.) A
+        # check for hits of any other regex term is known to find none, so it is left out.
+        rules = [r for lab in codebook.themes for r in lab.rules]
+        rules += [r for f in codebook.facets for lab in f.values for r in lab.rules]
+        rules += [r for f in codebook.facets for r in f.fallback]
+        scanned = frozenset(codebook.eager_regex_terms()).union(
+            *(r.lazy_terms + r.lazy_not_with for r in rules))
         self.bits = _Bits()
-        self.themes = _LabelSet(codebook.themes, self.bits, regex)
-        self.facets = [(f, _LabelSet(f.values, self.bits, regex, f.fallback))
+        self.themes = _LabelSet(codebook.themes, self.bits, regex, (), scanned)
+        self.facets = [(f, _LabelSet(f.values, self.bits, regex, f.fallback, scanned))
                        for f in codebook.facets]
         self.bits.cover(len(codebook.matcher.terms))
+        self.keyed = codebook.matcher.keyed(self.bits.keys(len(codebook.matcher.terms), regex))
 
     def attribution(self, facet, seg: dict, raw: str) -> dict[str, Evidence] | None:
         group, printed = seg.get("speaker_group", ""), seg.get("speaker_group_raw", "")
@@ -696,27 +801,33 @@ def code_segments(segments, raw_texts: dict, codebook: Codebook):
 
 
 def _code_segments(segments, raw_texts: dict, codebook: Codebook):
-    engine = Engine(codebook)
+    engine = codebook.engine
+    if engine is None:  # compiled once per codebook: rules do not change once compiled
+        engine = codebook.engine = Engine(codebook)
     matcher = codebook.matcher
     eager = codebook.eager_regex_terms()
-    unit_mask = engine.bits.mask
+    by_term = engine.bits.by_term
+    bit_of_key = [1 << k for k in range(engine.bits.n)]
+    keyed = engine.keyed  # files each unit's hits by group of terms
     themes = engine.themes
     codings, facet_rows = [], []
     section_hits: dict[str, dict] = {}
     scans: dict[str, object] = {}
     code_kinds = codebook.code_kinds
     # Document order matters (list items inherit from the unit before them), so impose it.
-    keyed = sorted((((r["doc_id"], _natural(r["segment_id"])), r) for r in segments),
-                   key=lambda kr: kr[0])
+    ordered = sorted((((r["doc_id"], _natural(r["segment_id"])), r) for r in segments),
+                     key=lambda kr: kr[0])
     eager_set = frozenset(eager)
     attribution = engine.attribution
-    facets = [(facet, labels, facet.id, facet.inherit_kinds, facet.inherit_rule)
-              for facet, labels in engine.facets]
+    # Rows are written in their sorted order: segments in key order, then themes, facets and
+    # values by id. Only segments with equal keys need a sort after (see the end).
+    facets = sorted(((facet, labels, facet.id, facet.inherit_kinds, facet.inherit_rule)
+                     for facet, labels in engine.facets), key=lambda f: f[2])
     doc, raw, scan = None, "", None
-    rank, last = 0, None  # rows sort by the rank of their segment's key (equal keys, equal rank)
-    for order, seg in keyed:
-        if order != last:
-            rank, last = rank + 1, order
+    last, tied = None, False
+    for order, seg in ordered:
+        tied = tied or order == last
+        last = order
         kind = seg.get("kind", "")
         if kind not in code_kinds or seg.get("boilerplate") == "true":
             continue
@@ -726,6 +837,7 @@ def _code_segments(segments, raw_texts: dict, codebook: Codebook):
             scan = scans.get(doc)
             if scan is None:
                 scan = scans[doc] = matcher.document(raw)
+            keyed_hits = getattr(scan, "keyed_hits", None)
             lead_in = {}  # facet id -> the values units of the inherit kinds take
         base, end = int(seg["start"]), int(seg["end"])
         cut = seg.get("attribution_start") or ""
@@ -737,40 +849,51 @@ def _code_segments(segments, raw_texts: dict, codebook: Codebook):
         if sec is None:
             sec = section_hits[section] = matcher.scan(section)
         if 0 <= base <= end <= len(raw):
-            hits = scan.hits(base, end, text)
+            if keyed_hits is not None:
+                spans = keyed_hits(base, end, text, keyed)
+            else:  # a scan that lists hits per term only
+                spans = keyed.from_hits(scan.hits(base, end, text))
         else:  # offsets outside the text: the unit is whatever slicing gives, scanned alone
-            hits = matcher.scan(text, ())
-        unit = _Unit(text, hits, 0, kind, sec, matcher, eager_set)
+            spans = keyed.from_hits(matcher.scan(text, ()))
+        hits = {}
+        unit = _Unit(text, hits, 0, kind, sec, matcher, eager_set, spans)
         if scan.folded:
             unit._cut = (scan.low, base, end)
+        mask = reduce(or_, map(bit_of_key.__getitem__, spans), 0)  # the groups with hits
         if eager:
             unit.scan_regex(eager)
-        unit.mask = unit_mask(hits)
+            for t in hits:
+                mask |= by_term[t]
+        unit.mask = mask
         segment_id = seg["segment_id"]
 
-        found = themes.evaluate(unit)
+        found = themes.evaluate(unit)  # (in theme id order)
         for theme, ev in found.items():
             s, e = base + ev[0], base + ev[1]
-            codings.append((rank, theme, {
+            codings.append({
                 "segment_id": segment_id, "doc_id": doc, "theme": theme,
                 "evidence_start": str(s), "evidence_end": str(e),
-                "evidence_text": raw[s:e], "rule": ev[2]}))
+                "evidence_text": raw[s:e], "rule": ev[2]})
         for facet, labels, facet_id, inherit_kinds, inherit_rule in facets:
             values = attribution(facet, seg, raw) if kind == "quote" else None
             if values is None:
                 values = labels.evaluate(unit)
             if not values and kind in inherit_kinds and lead_in.get(facet_id):
                 values = {v: _whole(text, inherit_rule) for v in lead_in[facet_id]}
-            if not values:
+            if not values and labels.fallback_rules:
                 values = labels.fallback(unit)
             if kind not in inherit_kinds:
                 lead_in[facet_id] = values
-            for value, ev in values.items():
+            for value in sorted(values) if len(values) > 1 else values:
+                ev = values[value]
                 s, e = base + ev[0], base + ev[1]
-                facet_rows.append((rank, facet_id, value, {
+                facet_rows.append({
                     "segment_id": segment_id, "doc_id": doc, "facet": facet_id, "value": value,
                     "evidence_start": str(s), "evidence_end": str(e),
-                    "evidence_text": raw[s:e], "rule": ev[2]}))
-    codings.sort(key=lambda r: r[:2])
-    facet_rows.sort(key=lambda r: r[:3])
-    return [r[-1] for r in codings], [r[-1] for r in facet_rows]
+                    "evidence_text": raw[s:e], "rule": ev[2]})
+    if tied:  # segments with equal keys: their rows sort together, stably, as one segment's
+        def key(row):
+            return (row["doc_id"], _natural(row["segment_id"]))
+        codings.sort(key=lambda r: (key(r), r["theme"]))
+        facet_rows.sort(key=lambda r: (key(r), r["facet"], r["value"]))
+    return codings, facet_rows

@@ -9,7 +9,9 @@ a look-ahead at each word start) and explicit regex terms with one pass each, on
 """
 from __future__ import annotations
 
+import itertools
 import re
+import sys
 
 __all__ = ["Matcher", "TermSyntaxError", "term_regex"]
 
@@ -199,22 +201,123 @@ def _boundary_after_first_letter(tree, c) -> None:
     del data[0]
 
 
+def _folded_tree(source: str):
+    """The parse tree of an IGNORECASE regex with cased literals lower-cased, flagged to be
+    compiled case-sensitively; None where that would not be exact (see above)."""
+    tree = _sre_parse.parse(source, re.IGNORECASE)
+    if tree.state.flags != re.IGNORECASE | re.UNICODE:
+        return None  # inline flags: leave the term as written
+    tree = _fold_tree(tree, _sre_c)
+    if tree is not None:
+        tree.state.flags = re.UNICODE
+    return tree
+
+
 def folded_twin(source: str) -> re.Pattern | None:
     """The case-sensitive twin of an IGNORECASE regex (see above), or None."""
     if _sre_parse is None:
         return None
     try:
-        tree = _sre_parse.parse(source, re.IGNORECASE)
-        if tree.state.flags != re.IGNORECASE | re.UNICODE:
-            return None  # inline flags: leave the term as written
-        tree = _fold_tree(tree, _sre_c)
+        tree = _folded_tree(source)
         if tree is None:
             return None
         _boundary_after_first_letter(tree, _sre_c)
-        tree.state.flags = re.UNICODE
         return _sre_compile.compile(tree, 0)
     except Exception:  # noqa: BLE001 - a private API may change: then there is no twin
         return None
+
+
+def _required(items, c) -> list[tuple[str, ...]]:
+    """Literals any match of a parse tree contains, as clauses: each match holds one literal of
+    every clause. (Only what is certain: runs of literal characters, a repeat's body when it
+    must occur, one clause from every alternative of a branch; assertions are passed over.)"""
+    clauses: list[tuple[str, ...]] = []
+    run: list[str] = []
+    for op, av in list(items) + [(None, None)]:
+        if op is c.LITERAL:
+            run.append(chr(av))
+            continue
+        if run:
+            clauses.append(("".join(run),))
+            run = []
+        if op is c.SUBPATTERN:
+            clauses += _required(av[3], c)
+        elif op is c.ATOMIC_GROUP:
+            clauses += _required(av, c)
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT) and av[0] >= 1:
+            clauses += _required(av[2], c)
+        elif op is c.BRANCH:
+            alts = [_required(alt, c) for alt in av[1]]
+            if all(alts):  # the most telling clause of each alternative, any of them
+                best = [max(alt, key=lambda cl: min(map(len, cl))) for alt in alts]
+                clauses.append(tuple(sorted({lit for clause in best for lit in clause})))
+    return clauses
+
+
+class TwinScan:
+    """How a regex term with a case-sensitive twin is looked for in lower-cased text; `finditer`
+    gives the twin's matches.
+
+    - `possible(text)`: False when the text lacks every literal of a clause the twin's matches
+      must contain (`_required`), so the text need not be searched. Only telling clauses are
+      checked: of at most 4 literals, none shorter than 3 characters (which any text holds);
+    - a twin opening with `(?:^|...)` is searched as two patterns: the rest anchored at the
+      start, then the other alternatives, which Python's regex engine can skip through in C
+      (a leading `^` alternative makes it try every position).
+    """
+    __slots__ = ("twin", "needs", "head", "body")
+
+    def __init__(self, source: str, twin: re.Pattern):
+        self.twin = twin
+        self.head = self.body = None
+        tree = _folded_tree(source)
+        self.needs = tuple(cl for cl in _required(tree.data, _sre_c)
+                           if len(cl) <= 4 and min(map(len, cl)) >= 3)
+        data = tree.data
+        if data and data[0][0] is _sre_c.BRANCH and len(data) > 1:
+            alts = data[0][1][1]
+            if alts[0].data in ([(_sre_c.AT, _sre_c.AT_BEGINNING)],
+                                [(_sre_c.AT, _sre_c.AT_BEGINNING_STRING)]):
+                rest = data[1:]
+                others = (list(alts[1].data) if len(alts) == 2 else
+                          [(_sre_c.BRANCH, (None, alts[1:]))])
+                self.head = _sre_compile.compile(_sre_parse.SubPattern(tree.state, rest), 0)
+                self.body = _sre_compile.compile(_sre_parse.SubPattern(tree.state,
+                                                                       others + rest), 0)
+
+    def possible(self, text: str) -> bool:
+        for clause in self.needs:
+            for lit in clause:
+                if lit in text:
+                    break
+            else:
+                return False
+        return True
+
+    def finditer(self, text: str, pos: int = 0, endpos: int = sys.maxsize):
+        if self.head is None:
+            return self.twin.finditer(text, pos, endpos)
+        if pos > 0:  # `^` matches only at the start of the text, whatever pos is
+            return self.body.finditer(text, pos, endpos)
+        first = self.head.match(text, 0, endpos)
+        if first is None:
+            return self.body.finditer(text, 0, endpos)
+        if first.end() == 0:  # an empty match: let the twin's own iteration go on from it
+            return self.twin.finditer(text, 0, endpos)
+        return itertools.chain((first,), self.body.finditer(text, first.end(), endpos))
+
+
+def twin_scan(source: str) -> TwinScan | None:
+    """`TwinScan` of a regex term, or None when it has no twin."""
+    twin = folded_twin(source)
+    if twin is None:
+        return None
+    try:
+        return TwinScan(source, twin)
+    except Exception:  # noqa: BLE001 - a private API may change: then the twin alone
+        scan = TwinScan.__new__(TwinScan)
+        scan.twin, scan.needs, scan.head, scan.body = twin, (), None, None
+        return scan
 
 
 class Matcher:
@@ -243,7 +346,7 @@ class Matcher:
         self._key: dict[str, int] = {}
         self.atoms: list[list[tuple] | None] = []
         self.full: list[re.Pattern] = []
-        self.twin: list[re.Pattern | None] = []  # case-sensitive twins of regex terms
+        self.twin: list[TwinScan | None] = []  # case-sensitive twins of regex terms
         self.ntok: list[int] = []
         self.regex_terms: list[int] = []
         self._entries: dict[str, tuple] = {}
@@ -271,7 +374,7 @@ class Matcher:
         self.atoms.append(atoms)
         if atoms is None:
             self.full.append(full)
-            self.twin.append(folded_twin(term[3:]))
+            self.twin.append(twin_scan(term[3:]))
             self.ntok.append(0)
             self.regex_terms.append(len(self.terms) - 1)
         else:
@@ -469,6 +572,91 @@ class Matcher:
         """One master pass over a whole document, from which units' hits are then cut."""
         return DocumentScan(self, raw)
 
+    def keyed(self, keys) -> "KeyedTerms":
+        """Plain-term hits filed under caller-chosen keys (see KeyedTerms)."""
+        return KeyedTerms(self, keys)
+
+
+class KeyedTerms:
+    """Plain-term hits filed under keys instead of term indices: `keys[t]` lists where the hits
+    of term t go (the groups of terms holding it, for the coding engine); a term with no keys is
+    dropped. Each key's spans come out sorted, with a span once per term that hit it, so a key's
+    list equals the sorted concatenation of its terms' hits.
+
+    Collecting this way costs about what collecting per term does, and a caller asking about
+    groups of terms then reads a group's hits instead of gathering them term by term.
+    """
+
+    def __init__(self, matcher: Matcher, keys):
+        self.matcher = matcher
+        self.keys = keys
+        self._cache: tuple[dict, dict] = ({}, {})  # master match -> entry, by `every`
+
+    def entry(self, m: str, every: bool) -> tuple:
+        """(pairs, extend) for master match m: (key, length) for each static hit, ordered by
+        length (so one key's spans at one position are appended in order), and the terms that
+        may extend past m."""
+        entries = self.matcher._entries_all if every else self.matcher._entries
+        static, extend = entries.get(m) or self.matcher._entry(m, entries)
+        keys = self.keys
+        pairs = tuple(sorted(((k, n) for t, n in static for k in keys[t]), key=lambda kn: kn[1]))
+        extend = tuple(t for t in extend if keys[t])
+        self._cache[every][m] = pairs if not extend else None
+        return pairs, extend
+
+    def collect(self, found, base: int, low: str, end: int, every: bool,
+                out: dict | None = None) -> dict:
+        """File the master matches `found` (Match objects, group 1 the matched text, on a text
+        where the unit runs from `base` to `end`) under their keys; `low` is the lower-cased
+        text the pass ran on, for terms that may extend past a match."""
+        out = {} if out is None else out
+        get, put = self._cache[every].get, out.get
+        rare = []
+        for mo in found:
+            pairs = get(mo.group(1))
+            if pairs is None:  # not seen yet, or some term may run past it: below
+                rare.append(mo)
+                continue
+            q = mo.start(1) - base
+            for k, n in pairs:
+                spans = put(k)
+                if spans is None:
+                    out[k] = [(q, q + n)]
+                else:
+                    spans.append((q, q + n))
+        if rare:
+            self._collect_rare(rare, base, low, end, every, out)
+        return out
+
+    def _collect_rare(self, found, base: int, low: str, end: int, every: bool, out: dict):
+        """`collect` for matches that are new or that a wildcard term may run past: checked one
+        by one, then the keys they add to are sorted again."""
+        touched = set()
+        for mo in found:
+            pairs, extend = self.entry(mo.group(1), every)
+            p = mo.start(1)
+            spans = [(k, (p - base, p - base + n)) for k, n in pairs]
+            for t in extend:
+                mm = self.matcher.full[t].match(low, p, end)
+                if mm:
+                    spans += [(k, (p - base, mm.end() - base)) for k in self.keys[t]]
+            for k, span in spans:
+                out.setdefault(k, []).append(span)
+                touched.add(k)
+        for k in touched:
+            out[k].sort()
+
+    def from_hits(self, hits: dict) -> dict:
+        """The same, from hits per term (`Matcher.scan`)."""
+        out: dict = {}
+        keys = self.keys
+        for t, spans in hits.items():
+            for k in keys[t]:
+                out.setdefault(k, []).extend(spans)
+        for spans in out.values():
+            spans.sort()
+        return out
+
 
 class DocumentScan:
     """The master pass over a whole document, run unit by unit over the document's lower-cased
@@ -500,13 +688,28 @@ class DocumentScan:
     def hits(self, start: int, end: int, text: str) -> dict:
         if not self.ok:
             return self.matcher.scan(text, ())
-        low, matcher = self.low, self.matcher
-        after_gap = matcher._after_gap
+        head, found = self._pass(start, end)
+        return self.matcher._collect_matches(text, found, start, head, self.every)
+
+    def keyed_hits(self, start: int, end: int, text: str, keyed: KeyedTerms) -> dict:
+        """`hits(start, end, text)` filed under keys (`KeyedTerms.from_hits` of it)."""
+        if not self.ok:
+            return keyed.from_hits(self.matcher.scan(text, ()))
+        head, found = self._pass(start, end)
+        out = None
+        if head:  # the unit's first word, as a text of its own (`low` is then the head's)
+            first = " " + self.low[start:end]
+            out = keyed.collect((head,), 1, first, len(first), self.every)
+        return keyed.collect(found, start, self.low, end, self.every, out)
+
+    def _pass(self, start: int, end: int):
+        """(head, matches): the master pass over the unit raw[start:end]; head is a match of
+        the unit's first word on its own (or None), when the unit starts inside a word or at
+        the document's start."""
+        low, after_gap = self.low, self.matcher._after_gap
         head = None
         if start == 0 or _WORD_CHAR.match(low, start - 1):
             if _WORD_CHAR.match(low, start, end):  # the unit's first word, on its own
                 head = after_gap.match(" " + low[start:end])
-            found = after_gap.finditer(low, start, end)
-        else:
-            found = after_gap.finditer(low, start - 1, end)
-        return matcher._collect_matches(text, found, start, head, self.every)
+            return head, after_gap.finditer(low, start, end)
+        return head, after_gap.finditer(low, start - 1, end)
