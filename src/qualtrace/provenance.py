@@ -15,7 +15,7 @@ from pathlib import Path
 from .io import read_csv, sha256_file
 
 SOFTWARE = ["qualtrace", "snakemake", "PyYAML", "jsonschema", "matplotlib", "pypandoc-binary",
-            "typst", "rocrate", "krippendorff", "numpy", "xmlschema"]
+            "typst", "rocrate", "krippendorff", "numpy", "lxml"]
 
 
 def software_versions() -> dict[str, str]:
