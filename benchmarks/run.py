@@ -152,12 +152,9 @@ def list_rules(work: Path) -> list[str]:
 
 
 def clean(work: Path) -> None:
-    for name in GENERATED:
-        path = work / name
-        if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
-            path.unlink()
+    from workflow_helpers import remove_generated
+
+    remove_generated(work, GENERATED)
     reports = work / "reports"
     if reports.is_dir():  # generated, but keep what the project commits there
         for path in reports.iterdir():

@@ -13,14 +13,13 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import re
-import shutil
 import subprocess
 import sys
 
 import pytest
 
 from conftest import MINI
-from workflow_helpers import ROOT, SNAKEFILE, make_project, snakemake
+from workflow_helpers import ROOT, SNAKEFILE, make_project, remove_generated, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -39,12 +38,7 @@ def output_hashes(work) -> dict[str, str]:
 
 
 def clean(work) -> None:
-    for name in GENERATED:
-        path = work / name
-        if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
-            path.unlink()
+    remove_generated(work, GENERATED)
 
 
 def test_cluster_generic_build_equals_local_build(tmp_path, monkeypatch):

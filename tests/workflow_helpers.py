@@ -26,6 +26,16 @@ def make_project(tmp_path: Path, fixture: Path) -> Path:
     return work
 
 
+def remove_generated(work: Path, names) -> None:
+    """Delete what a build made under `work` (files or folders named relative to it)."""
+    for name in names:
+        path = work / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
 def snakemake(work: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONHASHSEED="0")
     result = subprocess.run(
