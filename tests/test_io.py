@@ -35,3 +35,19 @@ def test_csv_round_trip_keeps_newlines_and_quotes(tmp_path):
     write_csv(path, ["a", "b"], rows)
     assert read_csv(path) == [{"a": 'x, "y"\r\nz', "b": "true"}, {"a": "", "b": ""}]
     assert not list(tmp_path.glob(".*tmp")), "no temporary file left behind"
+
+
+def test_read_csv_gives_what_dictreader_gives(tmp_path):
+    import csv
+
+    text = ('a,b,c\r\n1,2,3\r\n\r\n"x\r\ny",,\r\nshort\r\n4,5,6,7,8\r\n,,\r\n"q""uote",b,c\r\n')
+    path = tmp_path / "t.csv"
+    path.write_bytes(text.encode("utf-8"))
+    with open(path, encoding="utf-8", newline="") as handle:
+        expected = list(csv.DictReader(handle))
+    assert read_csv(path) == expected
+    assert len(expected) == 6 and expected[2] == {"a": "short", "b": None, "c": None}
+    assert expected[3][None] == ["7", "8"]
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    assert read_csv(empty) == []

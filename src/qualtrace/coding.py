@@ -27,13 +27,13 @@ fast paths against the plain definitions on random text.
 """
 from __future__ import annotations
 
-import gc
 import re
 from bisect import bisect_left
 from functools import reduce
 from operator import or_
 
 from .codebook import Codebook, Label, Rule
+from .io import paused_gc
 from .matcher import folded_text
 
 CODING_FIELDS = ["segment_id", "doc_id", "theme", "evidence_start", "evidence_end",
@@ -791,13 +791,8 @@ def code_segments(segments, raw_texts: dict, codebook: Codebook):
     """Code segments; return (codings_rows, facets_rows) sorted deterministically."""
     # The loop allocates many small objects and frees almost all of them by reference count;
     # cyclic garbage collection passes over the growing output would only cost time.
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return _code_segments(segments, raw_texts, codebook)
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _code_segments(segments, raw_texts: dict, codebook: Codebook):

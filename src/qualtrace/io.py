@@ -5,7 +5,9 @@ killed job never leaves a truncated file that a later run would trust.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
+import gc
 import hashlib
 import io
 import json
@@ -101,9 +103,40 @@ def write_csv(path: str | os.PathLike, fieldnames: Sequence[str],
 
 
 def read_csv(path: str | os.PathLike) -> list[dict[str, str]]:
+    """The rows as csv.DictReader gives them (blank lines skipped, missing cells None, extra
+    cells in a list under the key None), built with one dict(zip()) per row, which is faster
+    on tables of a hundred thousand rows."""
     # newline="" keeps CR/LF inside quoted cells exactly as written.
     with open(path, encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            return []
+        width, rows = len(header), []
+        for row in reader:
+            if len(row) == width:
+                rows.append(dict(zip(header, row)))
+            elif row:
+                item = dict(zip(header, row))
+                if len(row) > width:
+                    item[None] = row[width:]
+                else:
+                    item.update((key, None) for key in header[len(row):])
+                rows.append(item)
+        return rows
+
+
+@contextlib.contextmanager
+def paused_gc():
+    """No cyclic garbage collection inside: for loops that build large tables of rows that
+    hold no cycles, which collections would otherwise walk again and again as they grow."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def write_json(path: str | os.PathLike, data: object) -> None:

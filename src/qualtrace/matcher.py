@@ -514,35 +514,17 @@ class Matcher:
     def _collect_matches(self, text: str, found, base: int, head, every: bool) -> dict:
         """`_collect` over the Match objects of a pass (group 1 is the matched text) that ran on
         a text where `text` starts at `base`; `head`: a match of the text's first word, or None."""
-        hits: dict[int, list[tuple[int, int]]] = \
-            self._collect(text, [(0, head.group(1))], 0, None, every) if head else {}
-        entries = self._entries_all if every else self._entries
-        get = entries.get
-        low = None
-        for mo in found:
-            m = mo.group(1)
-            static, extend = get(m) or self._entry(m, entries)
-            p = mo.start(1) - base
-            for t, length in static:
-                if t in hits:
-                    hits[t].append((p, p + length))
-                else:
-                    hits[t] = [(p, p + length)]
-            if extend:
-                if low is None:
-                    low = text.lower()
-                for t in extend:
-                    mm = self.full[t].match(low, p)
-                    if mm:
-                        hits.setdefault(t, []).append((p, mm.end()))
-        return hits
+        hits = self._collect(text, [(0, head.group(1))], 0, None, every) if head else {}
+        return self._collect(text, ((mo.start(1), mo.group(1)) for mo in found), base, None,
+                             every, hits)
 
     def _collect(self, text: str, matches, base: int, low: str | None = None,
-                 every: bool = False) -> dict:
-        """Hits from master matches (p, m) at absolute positions p; spans are made relative to
-        `base`, where `text` (the unit) starts. `low` is the text the master pass ran on (the
-        lower-cased unit unless given); `every`: check every longer term (`all_extends`)."""
-        hits: dict[int, list[tuple[int, int]]] = {}
+                 every: bool = False, hits: dict | None = None) -> dict:
+        """Hits from master matches (p, m) at absolute positions p, added to `hits`; spans are
+        made relative to `base`, where `text` (the unit) starts. `low` is the text the master
+        pass ran on (the lower-cased unit unless given); `every`: check every longer term
+        (`all_extends`)."""
+        hits = {} if hits is None else hits
         entries = self._entries_all if every else self._entries
         get = entries.get
         for p, m in matches:

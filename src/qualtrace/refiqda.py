@@ -20,15 +20,13 @@ any size, constant memory (see refiqda_export.validate_xml).
 from __future__ import annotations
 
 import argparse
-import contextlib
-import csv
-import gc
 import sys
 import traceback
 import zipfile
 from pathlib import Path
 
 from .codebook_exchange import codebook_qdc, write_qdc, write_taguette_csv
+from .io import paused_gc
 from .refiqda_export import (SCHEMA_DIR, ProjectXml, XsdValidationError, build_project,
                              source_date_epoch, validate_xml, write_project, write_qdpx,
                              zip_bytes)
@@ -48,57 +46,22 @@ def _validate(source, schema: str, name: str) -> str:
     return f"valid against {schema}"
 
 
-def _read_table(path) -> list[dict]:
-    """`io.read_csv` (csv.DictReader rows), built faster: one dict(zip()) per row."""
-    with open(path, encoding="utf-8", newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
-            return []
-        width, rows = len(header), []
-        for row in reader:
-            if len(row) == width and row:
-                rows.append(dict(zip(header, row)))
-            elif row:  # as DictReader: blank lines skipped, missing cells None, extra
-                # cells in a list under the key None
-                item = dict(zip(header, row))
-                if len(row) > width:
-                    item[None] = row[width:]
-                else:
-                    item.update((key, None) for key in header[len(row):])
-                rows.append(item)
-        return rows
-
-
-@contextlib.contextmanager
-def _no_gc():
-    """No cyclic garbage collection while the tables are in memory: they hold no cycles,
-    and collections would walk every row again and again as they grow."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def export_qdpx(output, *, codebook, documents, segments, codings, facets,
                 name: str = "qualtrace", validate: bool = True) -> str:
     """Read the tables and raw files, write the `.qdpx`; return a one-line summary."""
-    with _no_gc():
+    with paused_gc():
         return _export(output, validate, codebook=codebook, documents=documents,
                        segments=segments, codings=codings, facets=facets, name=name)
 
 
 def _export(output, validate, *, codebook, documents, segments, codings, facets, name) -> str:
     from .codebook import load_codebook
-    from .io import read_raw, sha256_file
+    from .io import read_csv, read_raw, sha256_file
 
     cb = load_codebook(codebook, terms=False)
     tables = {"documents": documents, "segments": segments, "codings": codings,
               "facets": facets}
-    rows = {key: _read_table(path) for key, path in tables.items()}
+    rows = {key: read_csv(path) for key, path in tables.items()}
     raw_texts = {d["doc_id"]: read_raw(d["path"]) for d in rows["documents"]}
     meta = cb.raw if isinstance(getattr(cb, "raw", None), dict) else {}
     inputs = "; ".join(f"{Path(p).name} {sha256_file(p)}"
