@@ -571,6 +571,7 @@ def write_results_md(rows, med, cases, report: bool, args, started: str) -> str:
            f"`--cores {args.cores}`; median of {args.repeats} repeat(s); run started {started}")
     loads = [r["value"] for r in rows if r["measure"] == "load_average_1min"]
     plugins = next((r["detail"] for r in rows if r["measure"] == "meta:executor_plugins"), "")
+    engine = next((r["detail"] for r in rows if r["measure"] == "meta:coding_engine"), "")
     lines = [
         "# Benchmark results",
         "",
@@ -586,6 +587,8 @@ def write_results_md(rows, med, cases, report: bool, args, started: str) -> str:
         lines += ["", f"Installed executor plugins: {plugins}. Snakemake imports every installed "
                   "plugin at start-up, so they add to both sides of the no-op comparison (the "
                   "SLURM plugin imports pandas)."]
+    if engine:
+        lines += ["", f"Coding engine: {engine}."]
     if args.note:
         lines += ["", args.note]
     lines += [
@@ -743,6 +746,15 @@ def summarize_csv(path: Path, results: Path, args) -> int:
     return 0
 
 
+def coding_engine() -> str:
+    """Which matcher the coding stage ran with: the C module, or pure Python without it."""
+    from qualtrace import matcher
+
+    if matcher._masterpass is None:
+        return "pure Python (the C module qualtrace._masterpass is not built or is turned off)"
+    return "the C module qualtrace._masterpass (master pass, filing and proximity scans)"
+
+
 def executor_plugins() -> list[str]:
     """Installed Snakemake executor plugins: every Snakemake start imports them all."""
     from importlib import metadata
@@ -758,7 +770,8 @@ def write_outputs(rows, results: Path, args, report: bool, started: str, final: 
     if not any(row["measure"].startswith("meta:") for row in rows):
         for key, value in (("started", started), ("cores", args.cores),
                            ("full_build_timeout", args.full_build_timeout), ("note", args.note),
-                           ("executor_plugins", " ".join(executor_plugins()))):
+                           ("executor_plugins", " ".join(executor_plugins())),
+                           ("coding_engine", coding_engine())):
             rows.insert(0, {"case": "", "repeat": 0, "measure": f"meta:{key}", "value": "",
                             "unit": "", "detail": str(value)})
     with open(results / "benchmark.csv", "w", encoding="utf-8", newline="") as handle:

@@ -21,20 +21,22 @@ How it stays fast (the coding stage is meant to run at several MB/s on one core)
 - regex terms run as case-sensitive twins over the lower-cased text where that is exact, and
   not at all in a unit that lacks literals every match holds (qualtrace.matcher.TwinScan);
   checks for hits of regex terms that are never scanned into a unit are left out (`Engine`);
-- rows are written in their sorted order, so no sort is needed after.
-None of this changes an answer: tests/test_coding.py and tests/test_coding_speed.py check the
-fast paths against the plain definitions on random text.
+- rows are written in their sorted order, so no sort is needed after;
+- where the C module qualtrace._masterpass was built, the master pass, the filing of its hits,
+  and the small scans of proximity rules (words between, sentence breaks) run in C.
+None of this changes an answer: tests/test_coding.py, tests/test_coding_speed.py and
+tests/test_masterpass.py check the fast paths against the plain definitions on random text.
 """
 from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from functools import reduce
+from functools import partial, reduce
 from operator import or_
 
 from .codebook import Codebook, Label, Rule
 from .io import paused_gc
-from .matcher import folded_text
+from .matcher import _masterpass, folded_text
 
 CODING_FIELDS = ["segment_id", "doc_id", "theme", "evidence_start", "evidence_end",
                  "evidence_text", "rule"]
@@ -46,6 +48,36 @@ _WORD = re.compile(r"\w+")
 # opening quote; "e.g. women" therefore does not end one.
 _SENTENCE_BREAK = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])")
 _STOP_MARK = re.compile(r"[.!?\u2026]")  # how every _SENTENCE_BREAK starts
+
+
+def _breaks_re(text: str) -> list[int]:
+    """Where the sentence breaks in text start."""
+    return [m.start() for m in _SENTENCE_BREAK.finditer(text)]
+
+
+def _stops_re(text: str, lo: int, hi: int) -> bool:
+    """Does text[lo:hi] hold a character a sentence break starts with?"""
+    return _STOP_MARK.search(text, lo, hi) is not None
+
+
+def _words_re(text: str, lo: int, hi: int, limit: int) -> int:
+    """The number of words in text[lo:hi] (a number over limit may stand for any more)."""
+    return len(_WORD.findall(text, lo, hi))
+
+
+def _mask_re(bit_of_key: list[int], keys) -> int:
+    """The mask of the groups whose keys are given."""
+    return reduce(or_, map(bit_of_key.__getitem__, keys), 0)
+
+
+# Scans made many times per unit, in C where the matcher's C module was built (same answers,
+# checked in tests/test_masterpass.py); `_mask` None: the groups' mask made in Python.
+if _masterpass is not None:
+    _breaks, _stops, _words, _mask = (_masterpass.breaks, _masterpass.stops, _masterpass.words,
+                                      _masterpass.mask)
+else:
+    _breaks, _stops, _words, _mask = _breaks_re, _stops_re, _words_re, None
+
 _LEADING_MARKER = re.compile(r"^[\s\-\u2013\u2014\u2022*\u00b7]*")
 
 Span = tuple[int, int]
@@ -210,7 +242,7 @@ class _Unit:
         """
         breaks = self._breaks
         if breaks is None:
-            breaks = self._breaks = [m.start() for m in _SENTENCE_BREAK.finditer(self.text)]
+            breaks = self._breaks = _breaks(self.text)
         i = bisect_left(breaks, lo)
         return i < len(breaks) and breaks[i] < hi
 
@@ -460,7 +492,7 @@ def _pair(prog: _Prog, unit: _Unit, a: list[Span], b: list[Span], vetoes) -> Evi
             return None
     text, within, same = unit.text, prog.within, prog.same_sentence
     lim = 2 * within  # k words need 2k - 1 characters: a shorter gap cannot hold too many
-    count, stop = _WORD.findall, _STOP_MARK.search
+    words, stops = _words, _stops
     best_s = best_e = -1
     for firsts, other in ((a, b),) if prog.a_first else ((a, b), (b, a)):
         n = len(other)
@@ -477,9 +509,9 @@ def _pair(prog: _Prog, unit: _Unit, a: list[Span], b: list[Span], vetoes) -> Evi
                     break
                 # (The sentence test first: cheaper than counting words, and far partners are
                 # mostly in another sentence.)
-                if same and stop(text, e1, s2) is not None and unit.breaks_between(e1, s2):
+                if same and stops(text, e1, s2) and unit.breaks_between(e1, s2):
                     break
-                if s2 - e1 >= lim and len(count(text, e1, s2)) > within:
+                if s2 - e1 >= lim and words(text, e1, s2, within) > within:
                     break
                 if end < 0 or e2 < end:
                     end = e2
@@ -802,7 +834,7 @@ def _code_segments(segments, raw_texts: dict, codebook: Codebook):
     matcher = codebook.matcher
     eager = codebook.eager_regex_terms()
     by_term = engine.bits.by_term
-    bit_of_key = [1 << k for k in range(engine.bits.n)]
+    mask_of = _mask or partial(_mask_re, [1 << k for k in range(engine.bits.n)])
     keyed = engine.keyed  # files each unit's hits by group of terms
     themes = engine.themes
     codings, facet_rows = [], []
@@ -854,7 +886,7 @@ def _code_segments(segments, raw_texts: dict, codebook: Codebook):
         unit = _Unit(text, hits, 0, kind, sec, matcher, eager_set, spans)
         if scan.folded:
             unit._cut = (scan.low, base, end)
-        mask = reduce(or_, map(bit_of_key.__getitem__, spans), 0)  # the groups with hits
+        mask = mask_of(spans)  # the groups with hits
         if eager:
             unit.scan_regex(eager)
             for t in hits:
