@@ -166,27 +166,30 @@ static int text_of(PyObject *low, Py_ssize_t end, Text *t) {
     return 0;
 }
 
-/* Append (p - base, p - base + n) under each key of pairs ((key, n), ...) in out. */
+/* Append (q, q + n) under each key of pairs ((key, n), ...) in out. Pairs come ordered by n,
+ * and keys of one length share one span (a tuple: the lists never change it). */
 static int file_pairs(PyObject *pairs, Py_ssize_t q, PyObject *out) {
-    Py_ssize_t count = PyTuple_GET_SIZE(pairs);
-    for (Py_ssize_t k = 0; k < count; k++) {
+    Py_ssize_t count = PyTuple_GET_SIZE(pairs), last_n = -1;
+    PyObject *span = NULL;
+    int failed = 0;
+    for (Py_ssize_t k = 0; k < count && !failed; k++) {
         PyObject *pair = PyTuple_GET_ITEM(pairs, k);
         PyObject *key = PyTuple_GET_ITEM(pair, 0);
         Py_ssize_t n = PyLong_AsSsize_t(PyTuple_GET_ITEM(pair, 1));
-        if (n == -1 && PyErr_Occurred())
-            return -1;
-        PyObject *span = PyTuple_New(2), *a = PyLong_FromSsize_t(q),
-                 *b = PyLong_FromSsize_t(q + n);
-        if (span == NULL || a == NULL || b == NULL) {
-            Py_XDECREF(span);
-            Py_XDECREF(a);
-            Py_XDECREF(b);
-            return -1;
+        if (n == -1 && PyErr_Occurred()) {
+            failed = -1;
+            break;
         }
-        PyTuple_SET_ITEM(span, 0, a);
-        PyTuple_SET_ITEM(span, 1, b);
+        if (span == NULL || n != last_n) {
+            Py_XDECREF(span);
+            span = Py_BuildValue("(nn)", q, q + n);
+            last_n = n;
+            if (span == NULL) {
+                failed = -1;
+                break;
+            }
+        }
         PyObject *spans = PyDict_GetItemWithError(out, key);  /* borrowed */
-        int failed;
         if (spans != NULL) {
             failed = PyList_Append(spans, span);
         } else if (PyErr_Occurred()) {
@@ -194,19 +197,17 @@ static int file_pairs(PyObject *pairs, Py_ssize_t q, PyObject *out) {
         } else {
             PyObject *fresh = PyList_New(1);
             if (fresh == NULL) {
-                Py_DECREF(span);
-                return -1;
+                failed = -1;
+                break;
             }
             Py_INCREF(span);
             PyList_SET_ITEM(fresh, 0, span);
             failed = PyDict_SetItem(out, key, fresh);
             Py_DECREF(fresh);
         }
-        Py_DECREF(span);
-        if (failed < 0)
-            return -1;
     }
-    return 0;
+    Py_XDECREF(span);
+    return failed < 0 ? -1 : 0;
 }
 
 static PyObject *Trie_file(Trie *self, PyObject *args) {
