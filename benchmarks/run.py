@@ -333,7 +333,7 @@ def run_repeat(case: str, work: Path, repeat: int, report_rules: list[str], logs
         record("coding_vs_plain_scan", speed["code_s"] / speed["plain_s"], "x", "wall")
         if "trie_s" in speed:
             record("coding_vs_engine_single_pass", speed["code_s"] / speed["trie_s"], "x",
-                   "code_segments / the engine's own single regex pass, wall")
+                   "code_segments / the engine's own single pass (C trie walk, or its regex), wall")
         rule_s = rule_times(work).get("theme_codings", {}).get("s")
         if rule_s:  # the whole job: codebook load, CSV read and write, coding
             record("theme_codings_job_mb_per_s", speed["mb"] / rule_s, "MB/s",
@@ -404,12 +404,19 @@ def targets(med: dict, cases: list[str], report: bool) -> list[tuple[str, str, s
         v = get("seeds", "clean_build")
         out.append(("seeds: clean build, whole `rule all` (pandoc engine) < 15 s",
                     _fmt(v, "{:.1f} s"), _ok(v is not None and v < TARGET_SEEDS_BUILD_S)))
-    for case in cases:
+    for case in cases:  # (the issue sets this target on the seeds; larger corpora are reported)
         v = get(case, "noop_ratio")
-        out.append((f"{case}: no-op re-run <= 1.5x Snakemake's no-op on an empty Snakefile",
-                    f"{_fmt(get(case, 'noop'), '{:.2f}')} s / "
-                    f"{_fmt(get(case, 'empty_snakefile_noop'), '{:.2f}')} s = {_fmt(v, '{:.2f}')}x",
-                    _ok(v is not None and v <= TARGET_NOOP_RATIO)))
+        measured = (f"{_fmt(get(case, 'noop'), '{:.2f}')} s / "
+                    f"{_fmt(get(case, 'empty_snakefile_noop'), '{:.2f}')} s = "
+                    f"{_fmt(v, '{:.2f}')}x")
+        if case == "seeds":
+            out.append(("seeds: no-op re-run <= 1.5x Snakemake's no-op on an empty Snakefile",
+                        measured, _ok(v is not None and v <= TARGET_NOOP_RATIO)))
+        else:
+            out.append((f"{case}: no-op re-run vs Snakemake's no-op on an empty Snakefile "
+                        "(reported: the target is on the seeds)", measured,
+                        "within 1.5x" if v is not None and v <= TARGET_NOOP_RATIO
+                        else "over 1.5x"))
     for case in cases:
         v = get(case, "edit_document_only_its_jobs")
         out.append((f"{case}: editing one document re-runs only its ingestion job and what "

@@ -114,6 +114,31 @@ def test_scans_of_the_proximity_rules_equal_their_regexes():
         assert got == n if n <= limit else got > limit, (text, lo, hi, limit, got, n)
 
 
+def test_proximity_pairs_found_in_c_equal_those_found_in_python(monkeypatch):
+    """`_pair` with and without the C search, on random spans over random text."""
+    from types import SimpleNamespace
+    rng = random.Random(61)
+    for _ in range(1500):
+        text = _text(rng, rng.randrange(1, 25))
+        if rng.random() < 0.5:
+            text = text.replace(". ", rng.choice([". A", ". \u201cThe", ". (3"]))
+        words = [mo.span() for mo in re.finditer(r"\w+", text)]
+        if not words:
+            continue
+        a = sorted(rng.sample(words, rng.randrange(1, min(4, len(words)) + 1)))
+        b = sorted(rng.sample(words, rng.randrange(1, min(4, len(words)) + 1)))
+        if rng.random() < 0.3:  # longer spans, overlapping ones
+            a = sorted({(s, min(len(text), e + rng.randrange(0, 12))) for s, e in a})
+        prog = SimpleNamespace(within=rng.randrange(0, 8), same_sentence=rng.random() < 0.7,
+                               a_first=rng.random() < 0.5, id="r", index=3)
+        answers = []
+        for search in (native.pair, None):
+            monkeypatch.setattr(coding, "_pair_search", search)
+            unit = coding._Unit(text, {}, 0, "paragraph", {}, None, frozenset(), {})
+            answers.append(coding._pair(prog, unit, list(a), list(b), ()))
+        assert answers[0] == answers[1], (text, a, b, prog)
+
+
 def test_any_of_and_masks_equal_their_python_definitions():
     rng = random.Random(53)
     for _ in range(300):
@@ -146,6 +171,7 @@ def pure_python(monkeypatch):
     monkeypatch.setattr(coding, "_stops", coding._stops_re)
     monkeypatch.setattr(coding, "_words", coding._words_re)
     monkeypatch.setattr(coding, "_mask", None)
+    monkeypatch.setattr(coding, "_pair_search", None)
 
 
 def _code(codebook_path: str, raw: str, segs: list[dict]):

@@ -15,7 +15,7 @@
  *   - `end` is where the text stops (the regex's endpos), for every test above.
  * Word and space characters are the regex engine's own (Unicode) definitions:
  *   \w: Py_UNICODE_ISALNUM(ch) || ch == '_';  \s: Py_UNICODE_ISSPACE(ch).
- * tests/test_coding_speed.py checks this module against the regex on random text.
+ * tests/test_masterpass.py checks this module against the regexes on random text.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -541,6 +541,177 @@ static PyObject *holds_any(PyObject *module, PyObject *args) {
     Py_RETURN_FALSE;
 }
 
+/* ------------------------------------------------------------------ proximity pairs */
+
+typedef struct {
+    Py_ssize_t s, e;
+} Span;
+
+/* A list of (start, end) tuples as a C array (PyMem_Free it), or NULL with an error set. */
+static Span *spans_of(PyObject *list, Py_ssize_t *n) {
+    if (!PyList_Check(list)) {
+        PyErr_SetString(PyExc_TypeError, "pair: spans must be a list");
+        return NULL;
+    }
+    *n = PyList_GET_SIZE(list);
+    Span *out = PyMem_Malloc((*n ? *n : 1) * sizeof(Span));
+    if (out == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < *n; i++) {
+        PyObject *item = PyList_GET_ITEM(list, i);
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2) {
+            PyMem_Free(out);
+            PyErr_SetString(PyExc_TypeError, "pair: a span is a (start, end) tuple");
+            return NULL;
+        }
+        out[i].s = PyLong_AsSsize_t(PyTuple_GET_ITEM(item, 0));
+        out[i].e = PyLong_AsSsize_t(PyTuple_GET_ITEM(item, 1));
+        if ((out[i].s == -1 || out[i].e == -1) && PyErr_Occurred()) {
+            PyMem_Free(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+static int holds_stop(const Text *t, Py_ssize_t lo, Py_ssize_t hi) {
+    for (Py_ssize_t i = lo < 0 ? 0 : lo; i < hi && i < t->end; i++) {
+        Py_UCS4 ch = AT(t, i);
+        if (ch == '.' || ch == '!' || ch == '?' || ch == 0x2026)
+            return 1;
+    }
+    return 0;
+}
+
+static Py_ssize_t words_between(const Text *t, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t limit) {
+    Py_ssize_t n = 0;
+    int in_word = 0;
+    for (Py_ssize_t i = lo < 0 ? 0 : lo; i < hi && i < t->end && n <= limit; i++) {
+        int w = is_word(AT(t, i));
+        if (w && !in_word)
+            n++;
+        in_word = w;
+    }
+    return n;
+}
+
+static PyObject *sentence_breaks(PyObject *module, PyObject *arg);
+
+/* unit.breaks_between(lo, hi): a sentence break starting in [lo, hi)? The unit's breaks are
+ * listed once, in its `_breaks` (as qualtrace.coding._Unit does). 1, 0, or -1 on error. */
+static int breaks_between(PyObject *unit, PyObject *text, Py_ssize_t lo, Py_ssize_t hi) {
+    PyObject *breaks = PyObject_GetAttrString(unit, "_breaks");
+    if (breaks == NULL)
+        return -1;
+    if (breaks == Py_None) {
+        Py_DECREF(breaks);
+        breaks = sentence_breaks(NULL, text);
+        if (breaks == NULL || PyObject_SetAttrString(unit, "_breaks", breaks) < 0) {
+            Py_XDECREF(breaks);
+            return -1;
+        }
+    }
+    if (!PyList_Check(breaks)) {
+        Py_DECREF(breaks);
+        PyErr_SetString(PyExc_TypeError, "pair: unit._breaks must be a list");
+        return -1;
+    }
+    Py_ssize_t a = 0, b = PyList_GET_SIZE(breaks);  /* bisect_left(breaks, lo) */
+    while (a < b) {
+        Py_ssize_t mid = (a + b) / 2;
+        Py_ssize_t at = PyLong_AsSsize_t(PyList_GET_ITEM(breaks, mid));
+        if (at == -1 && PyErr_Occurred()) {
+            Py_DECREF(breaks);
+            return -1;
+        }
+        if (at < lo)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    int found = 0;
+    if (a < PyList_GET_SIZE(breaks)) {
+        Py_ssize_t at = PyLong_AsSsize_t(PyList_GET_ITEM(breaks, a));
+        if (at == -1 && PyErr_Occurred()) {
+            Py_DECREF(breaks);
+            return -1;
+        }
+        found = at < hi;
+    }
+    Py_DECREF(breaks);
+    return found;
+}
+
+/* pair(a, b, text, within, same_sentence, a_first, unit) -> (start, end) or None:
+ * qualtrace.coding._pair's search for the earliest proximity pair, on the sorted spans of both
+ * groups (vetoes already taken out). */
+static PyObject *pair_search(PyObject *module, PyObject *args) {
+    (void)module;
+    PyObject *a_list, *b_list, *text, *unit;
+    Py_ssize_t within;
+    int same, a_first;
+    if (!PyArg_ParseTuple(args, "OOUnppO:pair", &a_list, &b_list, &text, &within, &same,
+                          &a_first, &unit))
+        return NULL;
+    Text t;
+    if (text_of(text, PY_SSIZE_T_MAX, &t) < 0)
+        return NULL;
+    Py_ssize_t na, nb;
+    Span *a = spans_of(a_list, &na);
+    if (a == NULL)
+        return NULL;
+    Span *b = spans_of(b_list, &nb);
+    if (b == NULL) {
+        PyMem_Free(a);
+        return NULL;
+    }
+    Py_ssize_t lim = 2 * within, best_s = -1, best_e = -1;
+    int failed = 0;
+    for (int round = 0; round < (a_first ? 1 : 2) && !failed; round++) {
+        const Span *firsts = round == 0 ? a : b, *other = round == 0 ? b : a;
+        Py_ssize_t nf = round == 0 ? na : nb, n = round == 0 ? nb : na;
+        for (Py_ssize_t f = 0; f < nf && !failed; f++) {
+            Py_ssize_t s1 = firsts[f].s, e1 = firsts[f].e;
+            if (best_s >= 0 && s1 > best_s)
+                break;
+            Py_ssize_t end = best_s == s1 ? best_e : -1, k = 0;
+            while (k < n && other[k].s < e1)  /* partners start at or after e1 */
+                k++;
+            for (; k < n; k++) {
+                Py_ssize_t s2 = other[k].s, e2 = other[k].e;
+                if (end >= 0 && s2 >= end)
+                    break;
+                if (same && holds_stop(&t, e1, s2)) {
+                    int found = breaks_between(unit, text, e1, s2);
+                    if (found < 0) {
+                        failed = 1;
+                        break;
+                    }
+                    if (found)
+                        break;
+                }
+                if (s2 - e1 >= lim && words_between(&t, e1, s2, within) > within)
+                    break;
+                if (end < 0 || e2 < end)
+                    end = e2;
+            }
+            if (end >= 0) {
+                best_s = s1;
+                best_e = end;
+            }
+        }
+    }
+    PyMem_Free(a);
+    PyMem_Free(b);
+    if (failed)
+        return NULL;
+    if (best_s < 0)
+        Py_RETURN_NONE;
+    return Py_BuildValue("(nn)", best_s, best_e);
+}
+
 /* mask(keys): sum(1 << k for k in keys), keys being small non-negative ints (a dict's). */
 static PyObject *mask_of(PyObject *module, PyObject *keys) {
     (void)module;
@@ -581,6 +752,9 @@ static PyObject *mask_of(PyObject *module, PyObject *keys) {
 
 static PyMethodDef module_methods[] = {
     {"mask", mask_of, METH_O, "mask(keys) -> sum(1 << k for k in keys)"},
+    {"pair", pair_search, METH_VARARGS,
+     "pair(a, b, text, within, same_sentence, a_first, unit) -> (start, end) or None: the\n"
+     "earliest proximity pair (qualtrace.coding._pair, vetoes already taken out)"},
     {"words", count_words, METH_VARARGS,
      "words(text, lo, hi, limit) -> len(re.findall(r'\\w+', text[lo:hi])), or a number over "
      "limit"},

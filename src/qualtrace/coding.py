@@ -71,12 +71,14 @@ def _mask_re(bit_of_key: list[int], keys) -> int:
 
 
 # Scans made many times per unit, in C where the matcher's C module was built (same answers,
-# checked in tests/test_masterpass.py); `_mask` None: the groups' mask made in Python.
+# checked in tests/test_masterpass.py); `_mask` and `_pair_search` None: done in Python.
 if _masterpass is not None:
     _breaks, _stops, _words, _mask = (_masterpass.breaks, _masterpass.stops, _masterpass.words,
                                       _masterpass.mask)
+    _pair_search = _masterpass.pair  # `_pair`'s search
 else:
     _breaks, _stops, _words, _mask = _breaks_re, _stops_re, _words_re, None
+    _pair_search = None
 
 _LEADING_MARKER = re.compile(r"^[\s\-\u2013\u2014\u2022*\u00b7]*")
 
@@ -490,6 +492,10 @@ def _pair(prog: _Prog, unit: _Unit, a: list[Span], b: list[Span], vetoes) -> Evi
         b = _unvetoed(b, vetoes)
         if not b:
             return None
+    if _pair_search is not None:  # the same search in C
+        found = _pair_search(a, b, unit.text, prog.within, prog.same_sentence, prog.a_first,
+                             unit)
+        return None if found is None else (found[0], found[1], prog.id, prog.index)
     text, within, same = unit.text, prog.within, prog.same_sentence
     lim = 2 * within  # k words need 2k - 1 characters: a shorter gap cannot hold too many
     words, stops = _words, _stops

@@ -408,6 +408,7 @@ class Matcher:
         self._first: dict[str, list[int]] = {}
         self._by_initial: dict[str, list[int]] = {}
         self.native = None  # the C master pass (`build`), if built
+        self._prefixes: dict = {}  # (term, k) and regex source -> compiled prefix
 
     def add(self, term: str) -> int:
         term = term.strip()
@@ -492,8 +493,17 @@ class Matcher:
         return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
 
     def _prefix_rx(self, t: int, k: int) -> re.Pattern:
-        toks = _tokens(self.atoms[t])
-        return re.compile("".join(_atom_rx(a) for tok in toks[:k] for a in tok), re.IGNORECASE)
+        """The first k words of term t, as a regex (kept: `re`'s own cache is too small for
+        every term of a large codebook)."""
+        rx = self._prefixes.get((t, k))
+        if rx is None:
+            toks = _tokens(self.atoms[t])
+            source = "".join(_atom_rx(a) for tok in toks[:k] for a in tok)
+            rx = self._prefixes.get(source)  # (terms often share their first words)
+            if rx is None:
+                rx = self._prefixes[source] = re.compile(source, re.IGNORECASE)
+            self._prefixes[t, k] = rx
+        return rx
 
     def _by_first(self, word: str) -> list[int]:
         """Terms whose first word can be `word` (cached). Only terms whose first character can
