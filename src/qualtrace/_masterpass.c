@@ -210,6 +210,23 @@ static int file_pairs(PyObject *pairs, Py_ssize_t q, PyObject *out) {
     return failed < 0 ? -1 : 0;
 }
 
+/* The master pass's next match: the candidates are the non-word characters from *p on (the
+ * walk starting after each); sets *p to where the match starts and returns where it ends, or
+ * -1 when no match is left. Called again with that *p, it goes on with the next candidate (the
+ * match's first character is a word character, never a candidate). */
+static Py_ssize_t next_match(const Trie *trie, const Text *t, Py_ssize_t *p) {
+    for (Py_ssize_t q = *p; q < t->end; q++) {
+        if (is_word(AT(t, q)))
+            continue;
+        Py_ssize_t stop = walk(trie, 0, t, q + 1);
+        if (stop >= 0) {
+            *p = q + 1;
+            return stop;
+        }
+    }
+    return -1;
+}
+
 static PyObject *Trie_file(Trie *self, PyObject *args) {
     PyObject *low, *cache, *out;
     Py_ssize_t pos, end, base;
@@ -222,13 +239,9 @@ static PyObject *Trie_file(Trie *self, PyObject *args) {
     PyObject *rare = PyList_New(0);
     if (rare == NULL)
         return NULL;
-    for (Py_ssize_t q = pos < 0 ? 0 : pos; q < t.end; q++) {
-        if (is_word(AT(&t, q)))
-            continue;
-        Py_ssize_t stop = walk(self, 0, &t, q + 1);
-        if (stop < 0)
-            continue;
-        PyObject *m = PyUnicode_Substring(low, q + 1, stop);
+    Py_ssize_t p = pos < 0 ? 0 : pos, stop;
+    while ((stop = next_match(self, &t, &p)) >= 0) {
+        PyObject *m = PyUnicode_Substring(low, p, stop);
         if (m == NULL)
             goto fail;
         PyObject *pairs = PyDict_GetItemWithError(cache, m);  /* borrowed */
@@ -237,7 +250,7 @@ static PyObject *Trie_file(Trie *self, PyObject *args) {
             goto fail;
         }
         if (pairs == NULL || !PyTuple_Check(pairs)) {  /* new, or a term may run past it */
-            PyObject *item = Py_BuildValue("(nN)", q + 1, m);
+            PyObject *item = Py_BuildValue("(nN)", p, m);
             if (item == NULL || PyList_Append(rare, item) < 0) {
                 Py_XDECREF(item);
                 goto fail;
@@ -246,7 +259,7 @@ static PyObject *Trie_file(Trie *self, PyObject *args) {
             continue;
         }
         Py_DECREF(m);
-        if (file_pairs(pairs, q + 1 - base, out) < 0)
+        if (file_pairs(pairs, p - base, out) < 0)
             goto fail;
     }
     return rare;
@@ -266,13 +279,9 @@ static PyObject *Trie_matches(Trie *self, PyObject *args) {
     PyObject *found = PyList_New(0);
     if (found == NULL)
         return NULL;
-    for (Py_ssize_t q = pos < 0 ? 0 : pos; q < t.end; q++) {
-        if (is_word(AT(&t, q)))
-            continue;
-        Py_ssize_t stop = walk(self, 0, &t, q + 1);
-        if (stop < 0)
-            continue;
-        PyObject *item = Py_BuildValue("(nN)", q + 1, PyUnicode_Substring(low, q + 1, stop));
+    Py_ssize_t p = pos < 0 ? 0 : pos, stop;
+    while ((stop = next_match(self, &t, &p)) >= 0) {
+        PyObject *item = Py_BuildValue("(nN)", p, PyUnicode_Substring(low, p, stop));
         if (item == NULL || PyList_Append(found, item) < 0) {
             Py_XDECREF(item);
             Py_DECREF(found);
