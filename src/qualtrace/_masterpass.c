@@ -418,46 +418,6 @@ static PyTypeObject TrieType = {
  * Small scans the coding engine makes many times per unit, each the same answer as the regex
  * named (qualtrace.coding keeps those regexes as the fallback). */
 
-/* words(text, lo, hi, limit): len(re.findall(r"\w+", text[lo:hi])), counted up to limit + 1. */
-static PyObject *count_words(PyObject *module, PyObject *args) {
-    (void)module;
-    PyObject *text;
-    Py_ssize_t lo, hi, limit;
-    if (!PyArg_ParseTuple(args, "Unnn:words", &text, &lo, &hi, &limit))
-        return NULL;
-    Text t;
-    if (text_of(text, hi, &t) < 0)
-        return NULL;
-    Py_ssize_t n = 0;
-    int in_word = 0;
-    for (Py_ssize_t i = lo < 0 ? 0 : lo; i < t.end && n <= limit; i++) {
-        int w = is_word(AT(&t, i));
-        if (w && !in_word)
-            n++;
-        in_word = w;
-    }
-    return PyLong_FromSsize_t(n);
-}
-
-/* stops(text, lo, hi): does text[lo:hi] hold one of . ! ? \u2026 (how a sentence break
- * starts)? */
-static PyObject *has_stop(PyObject *module, PyObject *args) {
-    (void)module;
-    PyObject *text;
-    Py_ssize_t lo, hi;
-    if (!PyArg_ParseTuple(args, "Unn:stops", &text, &lo, &hi))
-        return NULL;
-    Text t;
-    if (text_of(text, hi, &t) < 0)
-        return NULL;
-    for (Py_ssize_t i = lo < 0 ? 0 : lo; i < t.end; i++) {
-        Py_UCS4 ch = AT(&t, i);
-        if (ch == '.' || ch == '!' || ch == '?' || ch == 0x2026)
-            Py_RETURN_TRUE;
-    }
-    Py_RETURN_FALSE;
-}
-
 static inline int is_closer(Py_UCS4 ch) {
     return ch == '"' || ch == '\'' || ch == 0x201d || ch == 0x2019 || ch == ')' || ch == ']';
 }
@@ -605,8 +565,6 @@ static Py_ssize_t words_between(const Text *t, Py_ssize_t lo, Py_ssize_t hi, Py_
     }
     return n;
 }
-
-static PyObject *sentence_breaks(PyObject *module, PyObject *arg);
 
 /* unit.breaks_between(lo, hi): a sentence break starting in [lo, hi)? The unit's breaks are
  * listed once, in its `_breaks` (as qualtrace.coding._Unit does). 1, 0, or -1 on error. */
@@ -764,11 +722,6 @@ static PyMethodDef module_methods[] = {
     {"pair", pair_search, METH_VARARGS,
      "pair(a, b, text, within, same_sentence, a_first, unit) -> (start, end) or None: the\n"
      "earliest proximity pair (qualtrace.coding._pair, vetoes already taken out)"},
-    {"words", count_words, METH_VARARGS,
-     "words(text, lo, hi, limit) -> len(re.findall(r'\\w+', text[lo:hi])), or a number over "
-     "limit"},
-    {"stops", has_stop, METH_VARARGS, "stops(text, lo, hi) -> does text[lo:hi] hold . ! ? or an "
-     "ellipsis"},
     {"breaks", sentence_breaks, METH_O, "breaks(text) -> where sentence breaks start"},
     {"holds_any", holds_any, METH_VARARGS,
      "holds_any(text, chars) -> does text hold a character of chars"},

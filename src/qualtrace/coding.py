@@ -23,7 +23,7 @@ How it stays fast (the coding stage is meant to run at several MB/s on one core)
   checks for hits of regex terms that are never scanned into a unit are left out (`Engine`);
 - rows are written in their sorted order, so no sort is needed after;
 - where the C module qualtrace._masterpass was built, the master pass, the filing of its hits,
-  and the small scans of proximity rules (words between, sentence breaks) run in C.
+  and the proximity rules' pair search (words between, sentence breaks) run in C.
 None of this changes an answer: tests/test_coding.py, tests/test_coding_speed.py and
 tests/test_masterpass.py check the fast paths against the plain definitions on random text.
 """
@@ -55,30 +55,18 @@ def _breaks_re(text: str) -> list[int]:
     return [m.start() for m in _SENTENCE_BREAK.finditer(text)]
 
 
-def _stops_re(text: str, lo: int, hi: int) -> bool:
-    """Does text[lo:hi] hold a character a sentence break starts with?"""
-    return _STOP_MARK.search(text, lo, hi) is not None
-
-
-def _words_re(text: str, lo: int, hi: int, limit: int) -> int:
-    """The number of words in text[lo:hi] (a number over limit may stand for any more)."""
-    return len(_WORD.findall(text, lo, hi))
-
-
 def _mask_re(bit_of_key: list[int], keys) -> int:
     """The mask of the groups whose keys are given."""
     return reduce(or_, map(bit_of_key.__getitem__, keys), 0)
 
 
-# Scans made many times per unit, in C where the matcher's C module was built (same answers,
-# checked in tests/test_masterpass.py); `_mask` and `_pair_search` None: done in Python.
+# In C where the matcher's C module was built (same answers, checked in
+# tests/test_masterpass.py): a unit's sentence breaks, its groups' mask and `_pair`'s search;
+# `_mask` and `_pair_search` None: done in Python.
 if _masterpass is not None:
-    _breaks, _stops, _words, _mask = (_masterpass.breaks, _masterpass.stops, _masterpass.words,
-                                      _masterpass.mask)
-    _pair_search = _masterpass.pair  # `_pair`'s search
+    _breaks, _mask, _pair_search = _masterpass.breaks, _masterpass.mask, _masterpass.pair
 else:
-    _breaks, _stops, _words, _mask = _breaks_re, _stops_re, _words_re, None
-    _pair_search = None
+    _breaks, _mask, _pair_search = _breaks_re, None, None
 
 _LEADING_MARKER = re.compile(r"^[\s\-\u2013\u2014\u2022*\u00b7]*")
 
@@ -498,7 +486,7 @@ def _pair(prog: _Prog, unit: _Unit, a: list[Span], b: list[Span], vetoes) -> Evi
         return None if found is None else (found[0], found[1], prog.id, prog.index)
     text, within, same = unit.text, prog.within, prog.same_sentence
     lim = 2 * within  # k words need 2k - 1 characters: a shorter gap cannot hold too many
-    words, stops = _words, _stops
+    count, stop = _WORD.findall, _STOP_MARK.search
     best_s = best_e = -1
     for firsts, other in ((a, b),) if prog.a_first else ((a, b), (b, a)):
         n = len(other)
@@ -515,9 +503,9 @@ def _pair(prog: _Prog, unit: _Unit, a: list[Span], b: list[Span], vetoes) -> Evi
                     break
                 # (The sentence test first: cheaper than counting words, and far partners are
                 # mostly in another sentence.)
-                if same and stops(text, e1, s2) and unit.breaks_between(e1, s2):
+                if same and stop(text, e1, s2) is not None and unit.breaks_between(e1, s2):
                     break
-                if s2 - e1 >= lim and words(text, e1, s2, within) > within:
+                if s2 - e1 >= lim and len(count(text, e1, s2)) > within:
                     break
                 if end < 0 or e2 < end:
                     end = e2

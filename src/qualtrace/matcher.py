@@ -346,15 +346,15 @@ def twin_scan(source: str) -> TwinScan | None:
         return scan
 
 
-_RANK = {"c": 0, "s": 1, "a": 2, "w": 3}
-_EDGE_KIND = {"c": 0, "s": 1, "a": 2, "w": 3}  # as in _masterpass.c
+# The order the master pass tries a node's edges in, which is also their kind in _masterpass.c.
+_EDGE_KIND = {"c": 0, "s": 1, "a": 2, "w": 3}
 
 
 def _edges(node: dict) -> list[tuple]:
     """A trie node's (atom, child) pairs in the order the master pass tries them: literal
     characters, separator, apostrophe, wildcard (the end of a term, `None`, is tried last)."""
     return sorted(((a, c) for a, c in node.items() if a is not None),
-                  key=lambda ac: (_RANK[ac[0][0]], ac[0][1:]))
+                  key=lambda ac: (_EDGE_KIND[ac[0][0]], ac[0][1:]))
 
 
 def _flat_trie(trie: dict) -> list[tuple]:
@@ -484,7 +484,6 @@ class Matcher:
         if _EXTRA_CASES is None:
             return True  # the case-folding exceptions are unknown: check them all
         return self._partners is not None and self._partners.search(low)
-        self._regex_set = frozenset(self.regex_terms)
 
     def _emit(self, node: dict) -> str:
         alts = [_atom_rx(atom) + self._emit(child) for atom, child in _edges(node)]
