@@ -99,15 +99,13 @@ def cmd_manifest(args) -> str:
     return f"manifest of {args.documents}"
 
 
-def cmd_import_gold(args) -> str:
+def cmd_import_gold(args) -> int:
+    """`python -m qualtrace.refiqda import-gold`, whose one-line errors and exit 2 it keeps."""
     from . import refiqda
 
-    forwarded = ["import-gold", args.qdpx, "--output", args.output, "--raw-dir", args.raw_dir,
+    forwarded = ["import-gold", args.qdpx, "--output", args.output, "--config", args.config,
                  "--segments", args.segments, "--codebook", args.codebook]
-    code = refiqda.main(forwarded + (["--all-units"] if args.all_units else []))
-    if code:
-        raise InputError(f"{args.qdpx}: import as gold failed (see the messages above)")
-    return f"{args.qdpx} -> {args.output}"
+    return refiqda.main(forwarded + (["--all-units"] if args.all_units else []))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -160,12 +158,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "QualCoder and write data/gold-style JSONL (one unit per coded segment).")
     gold.add_argument("qdpx")
     gold.add_argument("--output", required=True, help="e.g. data/gold/recoded.jsonl")
-    gold.add_argument("--raw-dir", default="data/raw")
+    gold.add_argument("--config", default="config/config.yaml",
+                      help="the workflow config: its corpus.patterns name the documents")
     gold.add_argument("--segments", default="data/processed/segments.csv")
     gold.add_argument("--codebook", default="config/codebook.yaml")
     gold.add_argument("--all-units", action="store_true",
                       help="also write units the coder left without any code")
-    gold.set_defaults(func=cmd_import_gold)
+    gold.set_defaults(func=cmd_import_gold, returns_code=True)
 
     tracer = sub.add_parser(
         "trace", help="print and re-verify the passages behind an id or a number",
