@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import traceback
 
@@ -77,18 +78,31 @@ def cmd_check(args) -> str:
 
 
 def cmd_trace(args) -> int:
+    """Exit 0 verified, 1 not verified, 2 the query names nothing (or is ambiguous). Printing
+    never changes that: any locale (what it cannot encode is escaped), and a reader that went
+    away (`| head`) is not an error."""
+    from .terminal import one_line, stdout_is_utf8, tolerant_stdout
     from .trace import TraceError, as_json, as_text, trace
 
+    tolerant_stdout()
     try:
         description, passages = trace(args.ids, args.directory)
     except TraceError as err:
-        print(f"qualtrace trace: {err}", file=sys.stderr)
+        print(f"qualtrace trace: {one_line(err)}", file=sys.stderr)
         return 2
-    if args.json:
-        print(json.dumps(as_json(description, passages), ensure_ascii=False, indent=2))
+    code = 0 if all(p.ok for p in passages) else 1
+    if args.json:  # ASCII escapes where the terminal is not UTF-8: still the same JSON
+        text = json.dumps(as_json(description, passages), ensure_ascii=not stdout_is_utf8(),
+                          indent=2)
     else:
-        print(as_text(description, passages))
-    return 0 if all(p.ok for p in passages) else 1
+        text = as_text(description, passages)
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python would report the failed flush at exit: point stdout at nothing instead.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return code
 
 
 def cmd_manifest(args) -> str:
