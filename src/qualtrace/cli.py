@@ -184,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
         "trace", help="print and re-verify the passages behind an id or a number",
         description="IDS: a segment id, <segment>:<theme>, theme=<id> [<facet>=<value>], or a "
                     "report number id. Exit 0 if every passage verifies, 1 if not, 2 if the id "
-                    "names nothing.")
+                    "names nothing or a key is given twice.")
     tracer.add_argument("ids", nargs="+")
     tracer.add_argument("--json", action="store_true", help="machine-readable output")
     tracer.add_argument("--directory", default=".", help="the run directory (default: .)")
