@@ -320,3 +320,60 @@ def test_import_gold_reads_the_corpus_the_workflow_reads(tmp_path, corpus):  # n
     assert result.returncode == 0, result.stderr
     assert "6 units from 13 codings" in result.stdout
     assert len((work / "gold.jsonl").read_text(encoding="utf-8").splitlines()) == 6
+
+
+# ------------------------------------------------------------------ any project: 0 or 2
+ATTRIBUTE_VALUES = st.one_of(st.none(), st.sampled_from([GUID, "", "{" + GUID.upper() + "}",
+                                                         "0", "-1", "5", "40", "99999", "x",
+                                                         "1.5", "a_bom_crlf.txt",
+                                                         "internal://a.txt", "Relationships"]))
+TAGS = ["Project", "CodeBook", "Codes", "Code", "Sources", "TextSource", "PlainTextSelection",
+        "Coding", "CodeRef", "PlainTextContent", "Description", "Cases", "Case",
+        "SelectionRef"]
+ATTRIBUTES = ["guid", "name", "startPosition", "endPosition", "targetGUID", "plainTextPath"]
+
+
+@st.composite
+def elements(draw, depth=0):
+    tag = draw(st.sampled_from(TAGS))
+    attrs = ""
+    for attr in draw(st.lists(st.sampled_from(ATTRIBUTES), unique=True, max_size=4)):
+        value = draw(ATTRIBUTE_VALUES)
+        if value is not None:
+            attrs += f' {attr}="{value}"'
+    children = draw(st.lists(elements(depth + 1), max_size=3)) if depth < 4 else []
+    text = draw(st.sampled_from(["", "text", "&amp;", "&#x1b;"]))
+    return f"<{tag}{attrs}>{text}{''.join(children)}</{tag}>"
+
+
+@settings(max_examples=120, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(body=st.lists(elements(), min_size=1, max_size=4), with_source=st.booleans(),
+       truncate=st.integers(min_value=0, max_value=3))
+def test_any_project_is_imported_or_refused_in_one_line(tmp_path, corpus, capsys, body,  # noqa: F811
+                                                        with_source, truncate):
+    qde = ('<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0">'
+           + "".join(body) + "</Project>")
+    if truncate:
+        qde = qde[:len(qde) * truncate // 4]
+    members = {"project.qde": qde}
+    if with_source:
+        members["sources/a.txt"] = RAW_A
+    path = qdpx(tmp_path / "fuzz.qdpx", members)
+    code = main(gold_args(corpus, path, tmp_path / "fuzz.jsonl"))
+    err = capsys.readouterr().err
+    assert code in (0, 2)
+    if code == 2:
+        assert len(err.strip().splitlines()) == 1 and f"{path}: " in err, err
+
+
+def test_a_code_tree_nested_deeper_than_the_stack_is_read(tmp_path):
+    depth = 5000
+    codes = "".join(f'<Code guid="{i:08x}-1111-1111-1111-111111111111" name="c{i}">'
+                    for i in range(depth)) + "</Code>" * depth
+    path = qdpx(tmp_path / "deep.qdpx", {"project.qde": '<Project xmlns="urn:QDA-XML:project:'
+                                         f'1.0"><CodeBook><Codes>{codes}</Codes></CodeBook>'
+                                         "</Project>"})
+    project = read_qdpx(path)
+    assert len(project.codes) == depth
+    assert max(len(c.path) for c in project.codes.values()) == depth

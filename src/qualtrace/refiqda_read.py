@@ -194,15 +194,20 @@ def _key(guid_: str | None) -> str:
 
 
 def _read_code(element, parents: tuple, parent_guid, codes: dict, where: str) -> None:
-    name = element.get("name", "")
-    if not (element.get("guid") or "").strip():
-        inside = f" (inside {' / '.join(parents)!r})" if parents else ""
-        raise QdpxError(f"{where}: Code {name!r}{inside} has no guid")
-    code = Code(element.get("guid"), name, _child_text(element, "Description"),
-                parents + (name,), parent_guid)
-    codes[_key(code.guid)] = code
-    for child in _children(element, "Code"):
-        _read_code(child, code.path, code.guid, codes, where)
+    """The code and the codes nested in it (iteratively: a tree nested thousands deep must not
+    exhaust Python's stack)."""
+    pending = [(element, parents, parent_guid)]
+    while pending:
+        element, parents, parent_guid = pending.pop()
+        name = element.get("name", "")
+        if not (element.get("guid") or "").strip():
+            inside = f" (inside {' / '.join(parents)!r})" if parents else ""
+            raise QdpxError(f"{where}: Code {name!r}{inside} has no guid")
+        code = Code(element.get("guid"), name, _child_text(element, "Description"),
+                    parents + (name,), parent_guid)
+        codes[_key(code.guid)] = code
+        pending.extend((child, code.path, code.guid)
+                       for child in reversed(_children(element, "Code")))
 
 
 def _position(selection, attribute: str, source_name: str, where: str) -> int:
