@@ -140,14 +140,18 @@ def open_member(archive, name: str, path):
     if info.flag_bits & 0x1:
         raise QdpxError(f"{where}: is encrypted; export the project again without a password")
     try:
-        with archive.open(info) as handle:
-            yield handle
+        handle = archive.open(info)
     except NotImplementedError:
         method = _METHODS.get(info.compress_type, f"method {info.compress_type}")
         raise QdpxError(f"{where}: is compressed with {method}, which cannot be read here; "
                         "export the project again with deflate (the usual ZIP)") from None
-    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError) as err:
+    except (zipfile.BadZipFile, RuntimeError) as err:  # a bad header, another encryption
         raise QdpxError(f"{where}: damaged member: {err}") from None
+    with handle:
+        try:
+            yield handle
+        except (zipfile.BadZipFile, zlib.error, EOFError) as err:  # found while inflating
+            raise QdpxError(f"{where}: damaged member: {err}") from None
 
 
 def read_member(archive, name: str, path) -> bytes:
