@@ -377,3 +377,30 @@ def test_a_code_tree_nested_deeper_than_the_stack_is_read(tmp_path):
     project = read_qdpx(path)
     assert len(project.codes) == depth
     assert max(len(c.path) for c in project.codes.values()) == depth
+
+
+def test_messages_under_a_non_utf8_locale(tmp_path, corpus):  # noqa: F811
+    """The summary, warnings and errors name what they name (accents, curly quotes) under an
+    ASCII locale too, escaped, instead of dying of UnicodeEncodeError after the work is done.
+    (A guard: stderr escapes by default and file names come back as their bytes.)"""
+    import os
+
+    env = dict(os.environ, LC_ALL="C", LANG="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0")
+    env.pop("PYTHONIOENCODING", None)
+    n = len(RAW_A)
+    far = qdpx(tmp_path / "café.qdpx", {
+        "project.qde": selection_project(RAW_A, [(n + 1, n + 9)]).replace(
+            b'name="sel 0"', 'name="sélection \u201c0\u201d"'.encode()),
+        "sources/a.txt": RAW_A.encode("utf-8")})
+    out = tmp_path / "gold-\u00e9t\u00e9.jsonl"
+    args = [sys.executable, "-m", "qualtrace.refiqda", *gold_args(corpus, far, out)]
+    result = subprocess.run(args, capture_output=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr.decode()
+    assert b"s\\xe9lection \\u201c0\\u201d" in result.stderr
+    assert b"0 units from 0 codings; 1 warning(s)" in result.stdout
+    broken = BROKEN["Code without guid"](tmp_path / "d\u00e9j\u00e0.qdpx")
+    args = [sys.executable, "-m", "qualtrace", *gold_args(corpus, broken, tmp_path / "h.jsonl")]
+    result = subprocess.run(args, capture_output=True, env=env, timeout=300)
+    err = result.stderr.decode("ascii")
+    assert result.returncode == 2 and len(err.strip().splitlines()) == 1, err
+    assert "has no guid" in err and "Traceback" not in err
