@@ -404,3 +404,15 @@ def test_messages_under_a_non_utf8_locale(tmp_path, corpus):  # noqa: F811
     err = result.stderr.decode("ascii")
     assert result.returncode == 2 and len(err.strip().splitlines()) == 1, err
     assert "has no guid" in err and "Traceback" not in err
+
+
+def test_validate_names_a_missing_project_and_finds_it_in_any_case(tmp_path, corpus):  # noqa: F811
+    empty = qdpx(tmp_path / "empty.qdpx", {"sources/a.txt": "x"})
+    assert_one_line_refusal(refiqda("validate", empty), f"{empty}: project.qde: not in the "
+                                                        "archive")
+    upper = tmp_path / "upper.qdpx"
+    with zipfile.ZipFile(corpus["qdpx"]) as ours, zipfile.ZipFile(upper, "w") as archive:
+        for name in ours.namelist():
+            archive.writestr("Project.QDE" if name == "project.qde" else name, ours.read(name))
+    result = refiqda("validate", upper)
+    assert result.returncode == 0 and "valid against Project.xsd" in result.stdout, result.stderr

@@ -36,7 +36,7 @@ from .refiqda_export import (SCHEMA_DIR, ProjectXml, XsdValidationError, build_p
                              source_date_epoch, validate_xml, write_project, write_qdpx,
                              zip_bytes)
 from .refiqda_read import (Coding, Project, anchor_for, open_archive, open_member,
-                           qdpx_to_gold, read_qdpx)
+                           project_member, qdpx_to_gold, read_qdpx)
 from .terminal import one_line
 
 __all__ = ["export_qdpx", "build_project", "zip_bytes", "write_qdpx", "read_qdpx",
@@ -96,11 +96,9 @@ def validate_file(path) -> str:
     path = Path(path)
     if path.suffix.lower() == ".qdpx":
         with open_archive(path) as archive:
-            if "project.qde" not in archive.namelist():
-                raise XsdValidationError(f"{path}: project.qde: not in the archive (a .qdpx "
-                                         "has one)")
-            with open_member(archive, "project.qde", path) as member:
-                return f"{path}: " + _validate(member, "Project.xsd", f"{path}: project.qde")
+            name = project_member(archive, path)
+            with open_member(archive, name, path) as member:
+                return f"{path}: " + _validate(member, "Project.xsd", f"{path}: {name}")
     with open(path, "rb") as handle:
         return f"{path}: " + _validate(handle, "Codebook.xsd", f"{path}:")
 

@@ -162,13 +162,19 @@ def read_member(archive, name: str, path) -> bytes:
     return data
 
 
+def project_member(archive, path) -> str:
+    """The name of the archive's project.qde (in any case, as some tools write it)."""
+    for name in archive.namelist():
+        if name.lower() == "project.qde":
+            return name
+    raise QdpxError(f"{path}: project.qde: not in the archive (a .qdpx has one)")
+
+
 def read_qdpx(path) -> Project:
     """Sources (name, text), codes (with their tree path) and every coding with its text."""
     with open_archive(path) as archive:
         members = {n.lower(): n for n in archive.namelist()}
-        if "project.qde" not in members:
-            raise QdpxError(f"{path}: project.qde: not in the archive (a .qdpx has one)")
-        name = members["project.qde"]
+        name = project_member(archive, path)
         where = f"{path}: {name}"
         data = read_member(archive, name, path)
         try:
