@@ -1,6 +1,7 @@
 # qualtrace: qualitative research text -> coded, traceable evidence base and report.
 from snakemake.utils import min_version, validate
 
+from qualtrace import SCHEMA_DIR
 from qualtrace.config import validate_config_files
 
 min_version("9.0")
@@ -10,8 +11,8 @@ configfile: "config/config.yaml"
 
 
 # Config files first with file:line messages, then the merged config (incl. --config overrides).
-validate_config_files(workflow.configfiles, f"{workflow.basedir}/workflow/schemas/config.schema.yaml")
-validate(config, "workflow/schemas/config.schema.yaml")
+validate_config_files(workflow.configfiles, str(SCHEMA_DIR / "config.schema.yaml"))
+validate(config, str(SCHEMA_DIR / "config.schema.yaml"))
 
 
 include: "workflow/rules/common.smk"

@@ -42,6 +42,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from . import SCHEMA_DIR as PACKAGE_SCHEMAS
 from .codebook_exchange import GUID_NAMESPACE, ORIGIN, PROJECT_NS, code_index, codes_element
 from .codebook_exchange import xml_text
 from .io import _UMASK, InputError, sha256_bytes
@@ -49,7 +50,7 @@ from .xmlguard import UnsafeXmlError, guarded
 
 NS = PROJECT_NS
 USER_KEY = "user:qualtrace"
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "refi-qda"
+SCHEMA_DIR = PACKAGE_SCHEMAS / "refi-qda"
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _CHUNK = 1 << 20  # characters of XML per chunk handed to the ZIP writer
 _GUID_PREFIX = hashlib.sha1(GUID_NAMESPACE.bytes)

@@ -1,6 +1,6 @@
 # Export: the coded corpus and the codebook in the formats qualitative-analysis tools import
 # (REFI-QDA for NVivo, ATLAS.ti, MAXQDA, QualCoder; CSV for Taguette). Each export is checked
-# against workflow/schemas/refi-qda/ before it is written.
+# against src/qualtrace/schemas/refi-qda/ before it is written.
 
 
 rule refiqda_project:
