@@ -98,3 +98,19 @@ def test_schemas_ship_as_package_data():
     unmatched = {p for p in shipped if not any(Path(p).match(pattern) for pattern in package_data)}
     assert unmatched == set()
     assert not (ROOT / "workflow" / "schemas").exists()  # one copy
+
+
+def test_snakemake_report_builds(mini_build, tmp_path):
+    """`snakemake --report report.zip`, which the README says works (it needs Pygments, a
+    declared runtime dependency), on a finished build."""
+    import zipfile
+
+    from workflow_helpers import snakemake
+
+    declared = {_requirement_name(r) for r in PYPROJECT["project"]["dependencies"]}
+    assert "pygments" in declared
+    target = tmp_path / "report.zip"
+    snakemake(mini_build, "--report", str(target))
+    with zipfile.ZipFile(target) as archive:
+        names = archive.namelist()
+    assert any(name.endswith("report.html") for name in names), names[:20]
