@@ -54,6 +54,25 @@ def cmd_code(args) -> None:
     return f"{len(codings)} codings, {len(facets)} facet values"
 
 
+def cmd_review_merge(args) -> str:
+    import yaml
+
+    from .io import read_csv, write_csv
+    from .review.decisions import label_vocabulary, read_decisions
+    from .review.merge import (OUTCOME_FIELDS, REVIEWED_CODING_FIELDS, REVIEWED_FACET_FIELDS,
+                               Policy, merge)
+
+    with open(args.codebook, encoding="utf-8") as handle:
+        vocabulary = label_vocabulary(yaml.safe_load(handle))
+    decisions = read_decisions(args.decisions, vocabulary)
+    merged = merge(read_csv(args.segments), read_csv(args.codings_auto),
+                   read_csv(args.facets_auto), decisions, Policy.from_config(json.loads(args.policy)))
+    write_csv(args.codings, REVIEWED_CODING_FIELDS, merged.codings)
+    write_csv(args.facets, REVIEWED_FACET_FIELDS, merged.facets)
+    write_csv(args.outcomes, OUTCOME_FIELDS, merged.outcomes)
+    return f"{len(decisions)} decisions: " + ", ".join(f"{n} {k}" for k, n in merged.counts.items())
+
+
 def cmd_check(args) -> str:
     from .checks import CHECK_FIELDS, ITEM_FIELDS
     from .checks.load import load_tables
@@ -138,6 +157,17 @@ def build_parser() -> argparse.ArgumentParser:
     code.add_argument("--codings", required=True)
     code.add_argument("--facets", required=True)
     code.set_defaults(func=cmd_code)
+
+    merger = sub.add_parser(
+        "review-merge", help="apply review decisions: codings.csv, facets.csv (reviewed)",
+        description="Merge the rules' coding with the decisions in data/review/*.csv (SPEC, "
+                    "Researcher review).")
+    for name in ("codebook", "segments", "codings-auto", "facets-auto", "codings", "facets",
+                 "outcomes"):
+        merger.add_argument(f"--{name}", required=True)
+    merger.add_argument("--decisions", nargs="*", default=[], help="decision files")
+    merger.add_argument("--policy", default="{}", help="the config's `review` section as JSON")
+    merger.set_defaults(func=cmd_review_merge)
 
     check = sub.add_parser("check", help="run the consistency checks")
     for name in ("codebook", "documents", "segments", "codings", "facets", "checks", "items",
