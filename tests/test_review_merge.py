@@ -217,3 +217,29 @@ def test_merge_invariants(rows, conflict):
     # Every coding that is neither the rules' nor added by an applied decision is absent.
     for key in coded:
         assert key in themes(run()) or (key[0], key[1], "add") in applied
+
+
+def test_review_check_lists_stale_unknown_and_conflicting_decisions_with_file_and_line():
+    from qualtrace.checks import Tables
+    from qualtrace.checks.review import review_decisions
+
+    merged = run(decide(1, "resourcing", "accept", reviewer="alice", file="data/review/a.csv"),
+                 decide(1, "resourcing", "reject", reviewer="bob", file="data/review/b.csv"),
+                 decide(2, "partnership", "reject", sha="f" * 64, file="data/review/a.csv"),
+                 decide(9, "stigma", "add", file="data/review/a.csv"),
+                 decide(1, "resourcing", "accept", file="data/review/a.csv"))
+    tables = Tables([], SEGMENTS, [], [], {}, {}, {}, review_decisions=merged.outcomes)
+    result = review_decisions(tables)
+    assert not result.passed
+    listed = [(f.item, f.segment_id, f.detail.split(":")[0]) for f in result.items]
+    lines = {(r["file"], r["outcome"]): r["line"] for r in merged.outcomes}
+    assert listed == [
+        (f"data/review/a.csv:{lines['data/review/a.csv', 'stale']}", "d-0002", "stale"),
+        (f"data/review/a.csv:{lines['data/review/a.csv', 'unknown']}", "d-0009", "unknown"),
+        (f"data/review/a.csv:{lines['data/review/a.csv', 'conflict']}", "d-0001", "conflict")]
+    assert "rejected by bob" in result.items[2].detail
+    assert result.detail == ("5 review decisions: 1 applied, 1 stale, 1 unknown, 1 conflict")
+    clean = review_decisions(Tables([], SEGMENTS, [], [], {}, {}, {},
+                                    review_decisions=run(decide(1, "resourcing", "accept"))
+                                    .outcomes))
+    assert clean.passed and clean.items == []

@@ -138,5 +138,11 @@ def test_a_decision_on_edited_text_is_stale(project, tmp_path):
     snakemake(work)
     outcome, = table(work, "review_decisions")
     assert outcome["outcome"] == "stale"
+    review_items = [i for i in table(work, "check_items") if i["check_id"] == "review"]
+    assert [(i["item"], i["segment_id"]) for i in review_items] == [
+        ("data/review/alice.csv:2", target["segment_id"])]
+    assert review_items[0]["detail"].startswith(f"stale: alice reject theme={target['theme']}")
+    check = next(c for c in table(work, "checks") if c["check_id"] == "review")
+    assert (check["status"], check["severity"]) == ("fail", "warning")
     assert any(r["segment_id"] == target["segment_id"] and r["theme"] == target["theme"]
                for r in table(work, "codings")), "a stale rejection must not be applied"

@@ -81,7 +81,8 @@ def cmd_check(args) -> str:
     from .io import write_csv
 
     tables = load_tables(args.documents, args.segments, args.codings, args.facets,
-                         args.breakdowns, load_codebook(args.codebook, terms=False))
+                         args.breakdowns, load_codebook(args.codebook, terms=False),
+                         args.review_decisions)
     try:
         checks, items, key_points, errors = run_checks(tables, json.loads(args.severity))
     except ChecksFailed as err:
@@ -175,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
         check.add_argument(f"--{name}", required=True)
     check.add_argument("--breakdowns", nargs="+", required=True)
     check.add_argument("--severity", default="{}", help="check id -> severity, as JSON")
+    check.add_argument("--review-decisions", help="review_decisions.csv (the `review` check)")
     check.set_defaults(func=cmd_check)
 
     manifest = sub.add_parser("manifest", help="inputs, codebook, config and software versions")
