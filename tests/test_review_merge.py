@@ -109,9 +109,11 @@ def test_stale_after_text_edit_and_unknown_segments_are_not_applied():
     assert "boilerplate" in merged.outcomes[2]["detail"]
 
 
-def test_accepting_or_rejecting_what_the_rules_do_not_make_is_unknown():
-    merged = run(decide(3, "stigma", "accept"), decide(3, "partnership", "reject"))
-    assert [o[2] for o in outcomes(merged)] == ["unknown", "unknown"]
+def test_accepting_what_the_rules_do_not_make_is_unknown_and_an_undone_add_is_absent():
+    merged = run(decide(3, "stigma", "accept"), decide(3, "partnership", "add"),
+                 decide(3, "partnership", "reject"))
+    assert [o[2] for o in outcomes(merged)] == ["unknown", "superseded", "applied"]
+    assert "absent" in merged.outcomes[2]["detail"]
     assert themes(merged) == themes(run())
 
 

@@ -130,6 +130,24 @@ def cmd_import_gold(args) -> str:
     return f"{args.qdpx} -> {args.output}"
 
 
+def _default_reviewer() -> str:
+    import getpass
+    import re
+
+    try:
+        name = getpass.getuser()
+    except Exception:
+        name = ""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:64].lstrip("._-") or "reviewer"
+
+
+def cmd_review(args) -> str:
+    from .review.app import serve
+
+    serve(args.directory, args.reviewer, args.port, not args.no_browser)
+    return "review app stopped"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qualtrace", description=__doc__)
     parser.add_argument("--log", help="also append errors to this file")
@@ -198,6 +216,18 @@ def build_parser() -> argparse.ArgumentParser:
     gold.add_argument("--all-units", action="store_true",
                       help="also write units the coder left without any code")
     gold.set_defaults(func=cmd_import_gold)
+
+    review = sub.add_parser(
+        "review", help="start the local review app (accept, reject, add codings, with memos)",
+        description="A web app on 127.0.0.1 only; the first line printed is its URL, with a "
+                    "random token that every request must carry. Decisions are saved at once "
+                    "to data/review/<reviewer>.csv; run `snakemake --cores 4` afterwards.")
+    review.add_argument("--reviewer", default=_default_reviewer(),
+                        help="your name; names the decision file (default: your login)")
+    review.add_argument("--port", type=int, default=0, help="default: any free port")
+    review.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    review.add_argument("--directory", default=".", help="the run directory (default: .)")
+    review.set_defaults(func=cmd_review)
 
     tracer = sub.add_parser(
         "trace", help="print and re-verify the passages behind an id or a number",

@@ -141,13 +141,10 @@ def merge(segments: list[dict], codings_auto: list[dict], facets_auto: list[dict
             continue
         exists = coding in auto
         if applied[0].decision.decision == "reject":
-            if exists or len(applied) < len(valid):  # it removes a coding, or overrules an add
-                removed.add(coding)
-            else:
+            removed.add(coding)
+            if not exists and len(applied) == len(valid):  # e.g. a reviewer's add, undone
                 for o in applied:
-                    o.outcome, o.detail = "unknown", (
-                        "the rules do not make this coding and no reviewer added it; "
-                        "nothing to reject")
+                    o.detail = "the coding is absent: the rules do not make it, no one adds it"
             continue
         adds = [o for o in applied if o.decision.decision == "add"]
         if not exists and not adds:
