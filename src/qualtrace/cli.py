@@ -148,6 +148,22 @@ def cmd_review(args) -> str:
     return "review app stopped"
 
 
+def cmd_import_review(args) -> str:
+    from .review.recode import import_review
+
+    decisions, skipped = import_review(
+        args.qdpx, args.reviewer, ours=args.ours, raw_dir=args.raw_dir,
+        segments_csv=args.segments, codebook=args.codebook)
+    for message in skipped:
+        print(f"qualtrace import-review: note: {message}", file=sys.stderr)
+    counts = {w: sum(d["decision"] == w for d in decisions) for w in ("reject", "add")}
+    summary = (f"{args.qdpx}: {counts['reject']} codings removed and {counts['add']} added "
+               f"compared with {args.ours}; written to data/review/{args.reviewer}.csv. Run "
+               "`snakemake --cores 4` to regenerate.")
+    print(summary)
+    return summary
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qualtrace", description=__doc__)
     parser.add_argument("--log", help="also append errors to this file")
@@ -228,6 +244,19 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--no-browser", action="store_true", help="do not open a browser")
     review.add_argument("--directory", default=".", help="the run directory (default: .)")
     review.set_defaults(func=cmd_review)
+
+    recode = sub.add_parser(
+        "import-review", help="a recoded REFI-QDA project -> review decisions",
+        description="Compare a .qdpx recoded in another tool (e.g. our export reworked in "
+                    "QualCoder or NVivo) with our export and append the differences to "
+                    "data/review/<reviewer>.csv as reject/add decisions.")
+    recode.add_argument("qdpx")
+    recode.add_argument("--reviewer", required=True)
+    recode.add_argument("--ours", default="reports/qualtrace.qdpx", help="our export")
+    recode.add_argument("--raw-dir", default="data/raw")
+    recode.add_argument("--segments", default="data/processed/segments.csv")
+    recode.add_argument("--codebook", default="config/codebook.yaml")
+    recode.set_defaults(func=cmd_import_review)
 
     tracer = sub.add_parser(
         "trace", help="print and re-verify the passages behind an id or a number",
