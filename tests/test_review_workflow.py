@@ -3,7 +3,12 @@ report numbers and trace; only the merge and what follows it reruns."""
 from __future__ import annotations
 
 import hashlib
+import json
+import subprocess
+import sys
+import zipfile
 import pytest
+from lxml import etree
 
 from qualtrace.io import read_csv
 from qualtrace.review.decisions import append_decisions, text_sha256
@@ -13,6 +18,7 @@ from conftest import MINI
 pytestmark = pytest.mark.slow
 
 UPSTREAM = {"segment_batch", "segments_table", "theme_codings"}
+QDA = "{urn:QDA-XML:project:1.0}"
 CODABLE = {"key_point", "paragraph", "quote", "list_item"}
 
 
@@ -89,6 +95,46 @@ def test_decisions_flow_through_every_table_and_only_the_merge_reruns(project):
             expected = {s for s in after[theme] if row["value"] in values[s]}
             assert set(row["segment_ids"].split()) == expected
             assert int(row["n_segments"]) == len(expected)
+
+    # trace says how each coding came to be, by whom, with the memo.
+    traced = subprocess.run([sys.executable, "-m", "qualtrace", "trace",
+                             f"{add['segment_id']}:{theme}"], cwd=work, capture_output=True,
+                            text=True)
+    assert traced.returncode == 0, traced.stderr
+    assert (f"theme={theme}: added by alice (rule review:alice); memo: alice: the rules missed "
+            "<this>") in traced.stdout
+    traced = subprocess.run([sys.executable, "-m", "qualtrace", "trace", "--json",
+                             f"theme={accept['theme']}"], cwd=work, capture_output=True,
+                            text=True)
+    coded = {p["segment_id"]: p["codings"] for p in json.loads(traced.stdout)["passages"]}
+    assert coded[accept["segment_id"]] == [{
+        "facet": "theme", "label": accept["theme"], "rule": accept["rule"],
+        "status": "accepted", "reviewer": "alice", "note": "alice: right"}]
+    assert all(c[0]["status"] == "auto" for s, c in coded.items() if s != accept["segment_id"])
+
+    # The decision file is an input of the provenance, with its hash.
+    record = json.loads((work / "reports/provenance.json").read_text())
+    assert record["review_decisions"] == [{"path": "data/review/alice.csv",
+                                           "sha256": hashlib.sha256(review.read_bytes())
+                                           .hexdigest()}]
+    crate = json.loads((work / "ro-crate-metadata.json").read_text())
+    assert any(e.get("@id") == "data/review/alice.csv" and e.get("sha256") == record[
+        "review_decisions"][0]["sha256"] for e in crate["@graph"])
+
+    # The REFI-QDA export: the reviewer is a User, creates the reviewed codings, memos are Notes.
+    root = etree.fromstring(zipfile.ZipFile(work / "reports/qualtrace.qdpx").read("project.qde"))
+    users = {u.get("name"): u.get("guid") for u in root.iter(f"{QDA}User")}
+    assert set(users) == {"qualtrace", "alice"}
+    by_user = {}
+    for sel in root.iter(f"{QDA}PlainTextSelection"):
+        by_user.setdefault(sel.find(f"{QDA}Coding").get("creatingUser"), []).append(sel)
+    assert sorted(s.get("name").split()[-1] for s in by_user[users["alice"]]) == sorted(
+        [accept["segment_id"], add["segment_id"]])
+    notes = {n.get("guid"): n.findtext(f"{QDA}PlainTextContent")
+             for n in root.iter(f"{QDA}Note")}
+    assert sorted(notes.values()) == ["alice: right", "alice: the rules missed <this>"]
+    for sel in by_user[users["alice"]]:
+        assert notes[sel.find(f"{QDA}NoteRef").get("targetGUID")].startswith("alice: ")
 
     # Unchanged decisions: rerunning the merge and everything after is byte-identical.
     names = ["codings", "facets", "review_decisions", "theme_summary", "theme_by_stakeholder",

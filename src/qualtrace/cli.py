@@ -115,7 +115,8 @@ def cmd_manifest(args) -> str:
     from .io import write_json
     from .provenance import run_manifest
 
-    write_json(args.output, run_manifest(args.documents, args.codebook, args.config))
+    write_json(args.output, run_manifest(args.documents, args.codebook, args.config,
+                                         args.review_decisions))
     return f"manifest of {args.documents}"
 
 
@@ -217,6 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
     manifest.add_argument("--documents", required=True)
     manifest.add_argument("--codebook", required=True)
     manifest.add_argument("--config", nargs="+", required=True)
+    manifest.add_argument("--review-decisions", nargs="*", default=[],
+                          help="the review decision files (data/review/*.csv)")
     manifest.add_argument("--output", required=True)
     manifest.set_defaults(func=cmd_manifest)
 

@@ -38,8 +38,11 @@ def _file_entry(path: str) -> dict:
     return {"path": path, "sha256": sha256_file(path)}
 
 
-def run_manifest(documents_csv: str, codebook: str, configfiles: list[str]) -> dict:
+def run_manifest(documents_csv: str, codebook: str, configfiles: list[str],
+                 review_files: list[str] = ()) -> dict:
     return {
+        # Researcher review decisions (data/review/*.csv): inputs like the raw files.
+        "review_decisions": [_file_entry(p) for p in sorted(review_files)],
         "inputs": [{"doc_id": d["doc_id"], "path": d["path"], "sha256": d["sha256"]}
                    for d in read_csv(documents_csv)],
         "codebook": _file_entry(codebook),
@@ -85,6 +88,10 @@ def ro_crate(record: dict, name: str, description: str) -> dict:
         crate.add_file(entry["path"], dest_path=entry["path"], properties={
             "name": entry["doc_id"], "sha256": entry["sha256"],
             "encodingFormat": "text/plain", "description": "raw input (immutable)"})
+    for entry in record.get("review_decisions", []):
+        crate.add_file(entry["path"], dest_path=entry["path"], properties={
+            "sha256": entry["sha256"], "encodingFormat": "text/csv",
+            "description": "researcher review decisions (input: accept, reject, add, memo)"})
     for entry in (record["codebook"], record["config"]):
         if "path" in entry:
             crate.add_file(entry["path"], dest_path=entry["path"],

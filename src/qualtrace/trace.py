@@ -9,7 +9,7 @@ its span. Anything that does not verify makes the command exit non-zero.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .io import read_csv
@@ -35,6 +35,9 @@ class Passage:
     hash_ok: bool
     span_ok: bool
     problem: str
+    # The codings behind the query on this segment: facet, label, rule, status (auto |
+    # accepted | added), reviewer and memo (researcher review).
+    codings: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -115,9 +118,37 @@ def _cell(ws: Workspace, pairs: dict[str, str], bare: list[str]):
     return f"{description}: {row['n_segments']} segments", row["segment_ids"].split(), {}
 
 
+def _wanted(words: list[str]) -> set[tuple[str, str]] | None:
+    """The (facet, label) codings a query is about; None: every coding of its segments."""
+    pairs = dict(w.split("=", 1) for w in words if "=" in w)
+    if pairs:
+        return set(pairs.items())
+    seg_id, colon, theme = words[0].rpartition(":") if len(words) == 1 else ("", "", "")
+    return {("theme", theme)} if colon and seg_id else None
+
+
+def _codings_of(ws: Workspace, seg_ids: list[str], wanted) -> dict[str, list[dict]]:
+    """Per segment, its codings (of the reviewed tables) with how each came to be."""
+    wanted_ids = set(seg_ids)
+    out: dict[str, list[dict]] = {}
+    rows = [("theme", r["theme"], r) for r in ws.table("codings")
+            if r["segment_id"] in wanted_ids]
+    rows += [(r["facet"], r["value"], r) for r in ws.table("facets")
+             if r["segment_id"] in wanted_ids]
+    for facet, label, row in rows:
+        if wanted is not None and (facet, label) not in wanted:
+            continue
+        out.setdefault(row["segment_id"], []).append({
+            "facet": facet, "label": label, "rule": row["rule"],
+            "status": row.get("status") or "auto", "reviewer": row.get("reviewer") or "",
+            "note": row.get("note") or ""})
+    return out
+
+
 def trace(words: list[str], root: str | Path = ".") -> tuple[str, list[Passage]]:
     ws = Workspace(root)
     description, seg_ids, evidence = _resolve(ws, words)
+    coded = _codings_of(ws, seg_ids, _wanted(words))
     segments = {s["segment_id"]: s for s in ws.table("segments")}
     documents = {d["doc_id"]: d for d in ws.table("documents")}
     texts: dict[str, tuple[bool, str]] = {}
@@ -138,7 +169,8 @@ def trace(words: list[str], root: str | Path = ".") -> tuple[str, list[Passage]]
             (f"{doc['path']} changed since ingestion (sha256 differs)", not hash_ok),
             (f"the text at {start}:{end} is no longer the recorded text", not span_ok)) if bad)
         passages.append(Passage(seg_id, doc["doc_id"], doc["path"], line, column, start, end,
-                                seg["kind"], seg["text"], text, hash_ok, span_ok, problem))
+                                seg["kind"], seg["text"], text, hash_ok, span_ok, problem,
+                                coded.get(seg_id, [])))
     return description, passages
 
 
@@ -163,4 +195,16 @@ def as_text(description: str, passages: list[Passage], width: int = 240) -> str:
             excerpt = excerpt[:width - 1] + "…"
         lines += [f"- {p.path}:{p.line}:{p.column} [{p.start}:{p.end}] {p.segment_id} "
                   f"({p.kind}) {status}", f"    {excerpt}"]
+        lines += [f"    {_provenance(c)}" for c in p.codings]
     return "\n".join(lines)
+
+
+def _provenance(coding: dict) -> str:
+    """One line: which coding, and whether a rule made it unchecked, a reviewer accepted it or
+    a reviewer added it; memos are shown as text (control characters escaped)."""
+    how = {"auto": "automatic, not reviewed", "accepted": f"accepted by {coding['reviewer']}",
+           "added": f"added by {coding['reviewer']}"}.get(coding["status"], coding["status"])
+    line = f"{coding['facet']}={coding['label']}: {how} (rule {coding['rule']})"
+    if coding["note"]:
+        line += f"; memo: {coding['note']}"
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
