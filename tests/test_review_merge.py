@@ -89,6 +89,7 @@ def test_accept_reject_add():
         ("d-0001", "partner", "auto"), ("d-0002", "partner", "auto"),
         ("d-0003", "client", "added")]
     assert [o[2] for o in outcomes(merged)] == ["applied"] * 4
+    assert [r["rules_coded"] for r in merged.outcomes] == [True, True, False, False]
 
 
 def test_later_row_wins_for_the_same_reviewer():

@@ -96,6 +96,22 @@ def test_decisions_flow_through_every_table_and_only_the_merge_reruns(project):
             assert set(row["segment_ids"].split()) == expected
             assert int(row["n_segments"]) == len(expected)
 
+    # The report's numbers count the reviewed coding, and say how much was reviewed.
+    numbers = {r["item_id"]: r for r in table(work, "report_numbers")}
+    assert numbers[f"theme-{theme}-segments"]["segment_ids"].split() == sorted(after[theme])
+    assert (numbers["review-reviewed"]["value"], numbers["review-accepted"]["value"],
+            numbers["review-rejected"]["value"], numbers["review-added"]["value"]) == (
+        "2", "1", "1", "1")
+    assert numbers["review-rejected"]["segment_ids"] == reject["segment_id"]
+    assert numbers["review-added"]["segment_ids"] == add["segment_id"]
+    assert numbers["review-precision"]["value"] == "0.50"
+    assert numbers[f"review-theme-{theme}-reviewed"]["value"] == (
+        "2" if accept["theme"] == theme else "1")
+    n_auto = len(table(work, "codings_auto"))
+    assert numbers["review-auto"]["value"] == str(n_auto)
+    html = (work / "reports/summary.html").read_text(encoding="utf-8")
+    assert "alice: the rules missed &lt;this&gt;" in html and "<this>" not in html
+
     # trace says how each coding came to be, by whom, with the memo.
     traced = subprocess.run([sys.executable, "-m", "qualtrace", "trace",
                              f"{add['segment_id']}:{theme}"], cwd=work, capture_output=True,

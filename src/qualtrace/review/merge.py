@@ -21,8 +21,10 @@ from .decisions import THEME, Decision, text_sha256
 REVIEW_COLUMNS = ["status", "reviewer", "note"]
 REVIEWED_CODING_FIELDS = CODING_FIELDS + REVIEW_COLUMNS
 REVIEWED_FACET_FIELDS = FACET_FIELDS + REVIEW_COLUMNS
+# rules_coded: whether the rules made the coding the decision is about (so the report can
+# score the rules against the reviewers: accepted vs rejected automatic codings).
 OUTCOME_FIELDS = ["file", "line", "segment_id", "text_sha256", "facet", "label", "decision",
-                  "reviewer", "note", "outcome", "detail"]
+                  "reviewer", "note", "outcome", "detail", "rules_coded"]
 OUTCOMES = ("applied", "stale", "unknown", "conflict", "superseded")
 STATUSES = ("auto", "accepted", "added")
 POLICIES = ("reject_wins", "lead_reviewer")
@@ -157,7 +159,9 @@ def merge(segments: list[dict], codings_auto: list[dict], facets_auto: list[dict
     codings = _reviewed_rows(codings_auto, "theme", removed, reviewed, by_id)
     facets = _reviewed_rows(facets_auto, "value", removed, reviewed, by_id)
     rows = [{"file": o.decision.file, "line": o.decision.line, **o.decision.row(),
-             "outcome": o.outcome, "detail": o.detail} for o in outcomes]
+             "outcome": o.outcome, "detail": o.detail,
+             "rules_coded": (o.decision.segment_id, o.decision.facet, o.decision.label) in auto}
+            for o in outcomes]
     counts = {name: sum(o.outcome == name for o in outcomes) for name in OUTCOMES}
     return Merged(codings, facets, rows, counts)
 
