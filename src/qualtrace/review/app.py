@@ -66,17 +66,19 @@ def create_app(root: str | Path, reviewer: str, token: str | None = None) -> Fla
         chosen = filters()
         decided, problems = current(corpus)
         entries = []
+        wanted = [(THEME, chosen["theme"])] if chosen["theme"] else []
+        wanted += [tuple(chosen["value"].split(":", 1))] if chosen["value"] else []
         for item in corpus.items.values():
-            mine = decided.get(item.segment_id, {})
-            reviewed = is_reviewed(item, mine)
-            labels = {(c.facet, c.label) for c in item.codings} | {
-                k for k, by in mine.items() if any(d.decision == "add" for d in by.values())}
+            mine = decided.get(item.segment_id)
+            reviewed = mine is not None and is_reviewed(item, mine)
             if chosen["doc"] and item.segment["doc_id"] != chosen["doc"]:
                 continue
-            if chosen["theme"] and (THEME, chosen["theme"]) not in labels:
-                continue
-            if chosen["value"] and tuple(chosen["value"].split(":", 1)) not in labels:
-                continue
+            if wanted:
+                labels = {(c.facet, c.label) for c in item.codings} | {
+                    k for k, by in (mine or {}).items()
+                    if any(d.decision == "add" for d in by.values())}
+                if any(w not in labels for w in wanted):
+                    continue
             status = chosen["status"]
             # Uncoded: no theme from the rules (a facet value alone codes no theme).
             if status == "uncoded" and any(c.facet == THEME for c in item.codings):
@@ -100,8 +102,8 @@ def create_app(root: str | Path, reviewer: str, token: str | None = None) -> Fla
                           "pieces": highlight(item.segment["text"], spans),
                           "rows": coding_rows(item, decided.get(item.segment_id, {}),
                                               reviewer)})
-        done = sum(1 for item in corpus.items.values() for c in item.codings
-                   if decided.get(item.segment_id, {}).get((c.facet, c.label)))
+        done = sum(1 for seg_id, by in decided.items() for facet, label in by
+                   if (seg_id, facet, label) in corpus.auto_keys)
         back = {k: v for k, v in chosen.items() if v and v != "unreviewed_first"}
         return render_template(
             "queue.html", shown=shown, filters=chosen, corpus=corpus, reviewer=reviewer,

@@ -129,7 +129,7 @@ def parse_decisions(text: str, name: str,
     line = reader.line_num + 1
     for cells in reader:
         start, line = line, reader.line_num + 1
-        if not cells or not any(c.strip() for c in cells):
+        if not "".join(cells).strip():  # a blank line
             continue
         if len(cells) != len(header):
             problems.append(f"{name}:{start}: {len(cells)} cells, but the header has "

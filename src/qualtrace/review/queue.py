@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from ..coding import _natural
-from ..io import InputError, read_csv
+from ..io import InputError, paused_gc, read_csv
 from .decisions import (THEME, Decision, DecisionError, label_vocabulary, read_decisions,
                         review_files, text_sha256)
 
@@ -78,31 +78,56 @@ class Corpus:
             own.sort(key=lambda c: (c.facet != THEME, c.facet, c.label))
             self.items[seg["segment_id"]] = Item(seg, own, text_sha256(seg["text"]))
         self.documents = sorted({s["doc_id"] for s in segments})
-        self.total = sum(len(i.codings) for i in self.items.values())
+        self.auto_keys = {(i.segment_id, c.facet, c.label) for i in self.items.values()
+                          for c in i.codings}
+        self.total = len(self.auto_keys)
+        self._read: dict[str, tuple[tuple, list[Decision], list[str]]] = {}
 
     def decisions(self) -> tuple[list[Decision], list[str]]:
-        """Every decision of every file (in file, line order) and the problems of bad files."""
+        """Every decision of every file (in file, line order) and the problems of bad files;
+        a file is parsed again only when its size or modification time changed."""
         out, problems = [], []
         for path in review_files(self.root):
+            full = self.root / path
             try:
-                found = read_decisions([str(self.root / path)], self.vocabulary)
-            except DecisionError as err:
-                problems += str(err).splitlines()
+                info = full.stat()
+            except OSError:
                 continue
-            out += [replace(d, file=path) for d in found]
+            stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
+            known = self._read.get(path)
+            if known is None or known[0] != stamp:
+                try:
+                    found = [replace(d, file=path)
+                             for d in read_decisions([str(full)], self.vocabulary)]
+                    known = (stamp, found, [])
+                except DecisionError as err:
+                    known = (stamp, [], str(err).splitlines())
+                self._read[path] = known
+            out += known[1]
+            problems += known[2]
         return out, problems
 
 
 def current(corpus: Corpus) -> tuple[dict[str, dict[tuple, dict[str, Decision]]], list[str]]:
     """segment -> (facet, label) -> reviewer -> that reviewer's latest decision (only decisions
-    made on the segment's current text; stale ones are the check's to list)."""
+    made on the segment's current text; stale ones are the check's to list). Recomputed only
+    when a decision file changed."""
     decisions, problems = corpus.decisions()
+    stamp = tuple(known[0] for known in corpus._read.values())
+    cached = getattr(corpus, "_current", None)
+    if cached is None or cached[0] != stamp:
+        with paused_gc():
+            cached = corpus._current = (stamp, _latest(corpus, decisions), problems)
+    return cached[1], cached[2]
+
+
+def _latest(corpus: Corpus, decisions: list[Decision]):
     latest: dict[str, dict[tuple, dict[str, Decision]]] = defaultdict(lambda: defaultdict(dict))
     for d in decisions:
         item = corpus.items.get(d.segment_id)
         if item is not None and item.sha == d.text_sha256:
             latest[d.segment_id][d.facet, d.label][d.reviewer] = d
-    return latest, problems
+    return latest
 
 
 def coding_rows(item: Item, decided: dict[tuple, dict[str, Decision]], reviewer: str):
