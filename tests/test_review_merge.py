@@ -246,3 +246,24 @@ def test_review_check_lists_stale_unknown_and_conflicting_decisions_with_file_an
                                     review_decisions=run(decide(1, "resourcing", "accept"))
                                     .outcomes))
     assert clean.passed and clean.items == []
+
+
+def test_outcome_rows_follow_their_schema(tmp_path):
+    import jsonschema
+    import yaml
+
+    from conftest import ROOT
+    from qualtrace.io import read_csv, write_csv
+    from qualtrace.review.merge import OUTCOME_FIELDS
+
+    spec = yaml.safe_load((ROOT / "workflow/schemas/review_decisions.schema.yaml")
+                          .read_text(encoding="utf-8"))
+    assert spec["required"] == OUTCOME_FIELDS
+    merged = run(decide(1, "resourcing", "accept"), decide(1, "resourcing", "reject"),
+                 decide(9, "stigma", "add", note="a, \"quoted\" memo"),
+                 decide(2, "partnership", "reject", sha="e" * 64))
+    write_csv(tmp_path / "out.csv", OUTCOME_FIELDS, merged.outcomes)
+    rows = read_csv(tmp_path / "out.csv")
+    assert {r["outcome"] for r in rows} == {"superseded", "applied", "unknown", "stale"}
+    for row in rows:
+        jsonschema.validate(row, spec)
