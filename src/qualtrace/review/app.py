@@ -23,8 +23,8 @@ STATUSES = ("unreviewed", "reviewed", "uncoded", "all")
 
 
 def create_app(root: str | Path, reviewer: str, token: str | None = None) -> Flask:
-    corpus = Corpus(root)
     check_reviewer(reviewer)
+    corpus = Corpus(root)
     app = Flask(__name__)
     app.config.update(TOKEN=token or secrets.token_urlsafe(24), REVIEWER=reviewer,
                       CORPUS=corpus, MAX_CONTENT_LENGTH=1 << 20)
