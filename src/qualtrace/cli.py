@@ -55,21 +55,19 @@ def cmd_code(args) -> None:
 
 
 def cmd_review_merge(args) -> str:
-    import yaml
-
-    from .io import read_csv, write_csv
-    from .review.decisions import label_vocabulary, read_decisions
+    from .io import paused_gc, read_csv, write_csv
+    from .review.decisions import load_vocabulary, read_decisions
     from .review.merge import (OUTCOME_FIELDS, REVIEWED_CODING_FIELDS, REVIEWED_FACET_FIELDS,
                                Policy, merge)
 
-    with open(args.codebook, encoding="utf-8") as handle:
-        vocabulary = label_vocabulary(yaml.safe_load(handle))
-    decisions = read_decisions(args.decisions, vocabulary)
-    merged = merge(read_csv(args.segments), read_csv(args.codings_auto),
-                   read_csv(args.facets_auto), decisions, Policy.from_config(json.loads(args.policy)))
-    write_csv(args.codings, REVIEWED_CODING_FIELDS, merged.codings)
-    write_csv(args.facets, REVIEWED_FACET_FIELDS, merged.facets)
-    write_csv(args.outcomes, OUTCOME_FIELDS, merged.outcomes)
+    decisions = read_decisions(args.decisions, load_vocabulary(args.codebook))
+    with paused_gc():  # large tables of acyclic rows
+        merged = merge(read_csv(args.segments), read_csv(args.codings_auto),
+                       read_csv(args.facets_auto), decisions,
+                       Policy.from_config(json.loads(args.policy)))
+        write_csv(args.codings, REVIEWED_CODING_FIELDS, merged.codings)
+        write_csv(args.facets, REVIEWED_FACET_FIELDS, merged.facets)
+        write_csv(args.outcomes, OUTCOME_FIELDS, merged.outcomes)
     return f"{len(decisions)} decisions: " + ", ".join(f"{n} {k}" for k, n in merged.counts.items())
 
 

@@ -82,6 +82,15 @@ def label_vocabulary(codebook: Mapping) -> dict[str, list[str]]:
     return {THEME: list(themes), **{f: list(v) for f, v in facets.items()}}
 
 
+def load_vocabulary(codebook_path: str | os.PathLike) -> dict[str, list[str]]:
+    """label_vocabulary of a codebook file (structure only: read with libyaml where present)."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with open(codebook_path, encoding="utf-8") as handle:
+        return label_vocabulary(yaml.load(handle, Loader=loader) or {})
+
+
 def _suggest(word: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
@@ -179,11 +188,8 @@ def refuse_bad_decision_files(paths: list[str], codebook_path: str) -> None:
     `file:line: problem` line per bad decision row."""
     import sys
 
-    import yaml
-
     try:
-        with open(codebook_path, encoding="utf-8") as handle:
-            vocabulary = label_vocabulary(yaml.safe_load(handle) or {})
+        vocabulary = load_vocabulary(codebook_path)
     except Exception:  # a broken codebook is the coding job's to report, with its line
         vocabulary = None
     try:

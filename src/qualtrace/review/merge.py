@@ -175,6 +175,7 @@ def _reviewed_rows(auto_rows, label_column, removed, reviewed, by_id) -> list[di
             continue
         status, applied = reviewed.get(key, ("auto", []))
         out.append({**row, **_review_cells(status, applied)})
+    n_kept = len(out)
     for (seg_id, facet, label), (status, applied) in reviewed.items():
         if status != "added" or (facet != THEME) != facet_table:
             continue
@@ -185,10 +186,19 @@ def _reviewed_rows(auto_rows, label_column, removed, reviewed, by_id) -> list[di
                "evidence_text": seg["text"], "rule": f"review:{'+'.join(names)}"}
         row.update({"facet": facet, "value": label} if facet_table else {"theme": label})
         out.append({**row, **_review_cells(status, applied)})
+    if len(out) == n_kept:
+        return out  # nothing added: the rules' order stands
     label_key = ((lambda r: (r["facet"], r["value"])) if facet_table
                  else (lambda r: (r["theme"],)))
+    natural: dict[str, list] = {}
+
+    def key(row):
+        seg_id = row["segment_id"]
+        if seg_id not in natural:
+            natural[seg_id] = _natural(seg_id)
+        return (row["doc_id"], natural[seg_id], *label_key(row))
     # Stable: the rules' rows keep their order; added rows join their segment's.
-    out.sort(key=lambda r: (r["doc_id"], _natural(r["segment_id"]), *label_key(r)))
+    out.sort(key=key)
     return out
 
 
@@ -197,7 +207,12 @@ def _reviewers(applied: list[_Outcome], adds_only: bool = False) -> list[str]:
                    if not adds_only or o.decision.decision == "add"})
 
 
+_UNREVIEWED = {"status": "auto", "reviewer": "", "note": ""}
+
+
 def _review_cells(status: str, applied: list[_Outcome]) -> dict:
+    if not applied:
+        return _UNREVIEWED
     notes = [f"{o.decision.reviewer}: {o.decision.note}" for o in
              sorted(applied, key=lambda o: o.decision.reviewer) if o.decision.note.strip()]
     return {"status": status, "reviewer": " ".join(_reviewers(applied)),
