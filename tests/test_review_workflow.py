@@ -161,6 +161,12 @@ def test_decisions_flow_through_every_table_and_only_the_merge_reruns(project):
     assert digests == {n: hashlib.sha256((work / f"data/processed/{n}.csv").read_bytes())
                        .hexdigest() for n in names}
 
+    # Editing an existing decision file: again only the merge and what follows it.
+    append_decisions(review, [decision(segments, accept["segment_id"], accept["theme"],
+                                       "reject", "on second thoughts")])
+    jobs, _ = planned_jobs(work)
+    assert jobs["review_merge"] == 1 and not UPSTREAM & set(jobs), jobs
+
 
 def test_a_bad_decision_row_is_one_line_and_destroys_nothing(project):
     work = project
