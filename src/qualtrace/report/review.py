@@ -33,7 +33,7 @@ class _Review:
                 if status == "accepted":
                     self.accepted[row["theme"]].add(key)
         self.rejected = defaultdict(set)
-        for row in data.tables["review_decisions"]:
+        for row in data.tables.get("review_decisions", []):
             if (row["outcome"] == "applied" and row["decision"] == "reject"
                     and row["facet"] == "theme" and row.get("rules_coded") == "true"):
                 self.rejected[row["label"]].add((row["segment_id"], row["label"]))
@@ -48,7 +48,7 @@ class _Review:
 def _unapplied(data: ReportData) -> str:
     """A sentence on the decisions the `review` check lists (stale, unknown, conflict)."""
     counts = defaultdict(int)
-    for row in data.tables["review_decisions"]:
+    for row in data.tables.get("review_decisions", []):
         if row["outcome"] in ("stale", "unknown", "conflict"):
             counts[row["outcome"]] += 1
     if not counts:
@@ -169,7 +169,7 @@ def _memos(data: ReportData) -> str:
                 memos.append((row["segment_id"], label_of(row),
                                f"{row.get('status', '')} by {row.get('reviewer', '')}",
                                row["note"]))
-    for row in data.tables["review_decisions"]:
+    for row in data.tables.get("review_decisions", []):
         if row["outcome"] == "applied" and row["decision"] == "reject" and row["note"]:
             label = (data.theme_label(row["label"]) if row["facet"] == "theme"
                      else f"{row['facet']}: {data.value_label(row['facet'], row['label'])}")
