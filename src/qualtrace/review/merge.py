@@ -3,7 +3,9 @@
 A decision is about one coding: (segment, facet, label), where facet is `theme` or a codebook
 facet. Per reviewer the last row for a coding wins (earlier ones are `superseded`). A decision
 whose segment is gone (or is boilerplate, never coded) is `unknown`; one whose segment text
-changed is `stale`; neither is applied. Reviewers who disagree about a coding (one rejects, one
+changed is `stale`; neither is applied. Accepting a coding the rules no longer make is `unknown`
+(add it instead); rejecting a coding nobody makes is applied and changes nothing (it is how a
+reviewer undoes their own add). Reviewers who disagree about a coding (one rejects, one
 accepts or adds) are in conflict and the configured policy decides:
 - `reject_wins`: the rejection applies; the accepts and adds are `conflict`.
 - `lead_reviewer`: the lead's decision applies and those who disagree with it are `conflict`;
