@@ -267,3 +267,21 @@ def test_outcome_rows_follow_their_schema(tmp_path):
     assert {r["outcome"] for r in rows} == {"superseded", "applied", "unknown", "stale"}
     for row in rows:
         jsonschema.validate(row, spec)
+
+
+def _append_many(args):
+    path, writer = args
+    for i in range(25):
+        append_decisions(path, [{"segment_id": "d-0001", "text_sha256": "a" * 64,
+                                 "facet": "theme", "label": "resourcing", "decision": "accept",
+                                 "reviewer": "alice", "note": f"{writer}-{i}"}])
+
+
+def test_concurrent_processes_appending_lose_no_row(tmp_path):
+    from multiprocessing import get_context
+
+    path = tmp_path / "alice.csv"
+    with get_context("fork").Pool(4) as pool:
+        pool.map(_append_many, [(path, w) for w in range(4)])
+    notes = sorted(d.note for d in read_decisions([str(path)]))
+    assert notes == sorted(f"{w}-{i}" for w in range(4) for i in range(25))
