@@ -285,3 +285,17 @@ def test_concurrent_processes_appending_lose_no_row(tmp_path):
         pool.map(_append_many, [(path, w) for w in range(4)])
     notes = sorted(d.note for d in read_decisions([str(path)]))
     assert notes == sorted(f"{w}-{i}" for w in range(4) for i in range(25))
+
+
+def test_trace_prints_a_memo_as_text_not_terminal_control():
+    from qualtrace.trace import Passage, as_text
+
+    passage = Passage("d-0001", "d", "data/raw/d.txt", 3, 1, 100, 118, "paragraph",
+                      "Funding was short.", "", True, True, "", [
+                          {"facet": "theme", "label": "resourcing", "rule": "review:alice",
+                           "status": "added", "reviewer": "alice",
+                           "note": "alice: see \x1b[2J\u202eevil"}])
+    out = as_text("segment d-0001", [passage])
+    assert ("theme=resourcing: added by alice (rule review:alice); memo: alice: see "
+            "\\x1b[2J\\u202eevil") in out
+    assert "\x1b" not in out and "\u202e" not in out

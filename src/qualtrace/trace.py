@@ -140,9 +140,15 @@ def _codings_of(ws: Workspace, seg_ids: list[str], wanted) -> dict[str, list[dic
     """Per segment, its codings (of the reviewed tables) with how each came to be."""
     wanted_ids = set(seg_ids)
     out: dict[str, list[dict]] = {}
-    rows = [("theme", r["theme"], r) for r in ws.table("codings")
+
+    def rows_of(name):  # a run directory without the coding tables still traces segments
+        try:
+            return ws.table(name)
+        except TraceError:
+            return []
+    rows = [("theme", r["theme"], r) for r in rows_of("codings")
             if r["segment_id"] in wanted_ids]
-    rows += [(r["facet"], r["value"], r) for r in ws.table("facets")
+    rows += [(r["facet"], r["value"], r) for r in rows_of("facets")
              if r["segment_id"] in wanted_ids]
     for facet, label, row in rows:
         if wanted is not None and (facet, label) not in wanted:
