@@ -754,12 +754,8 @@ def summarize_csv(path: Path, results: Path, args) -> int:
 
 
 def coding_engine() -> str:
-    """Which matcher the coding stage ran with: the C module, or pure Python without it."""
-    from qualtrace import matcher
-
-    if matcher._masterpass is None:
-        return "pure Python (the C module qualtrace._masterpass is not built or is turned off)"
-    return "the C module qualtrace._masterpass (master pass, filing and proximity scans)"
+    """Which engine the coding stage ran with (recorded with the results)."""
+    return "pure Python (qualtrace.matcher and qualtrace.coding)"
 
 
 def executor_plugins() -> list[str]:

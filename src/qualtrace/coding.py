@@ -21,11 +21,9 @@ How it stays fast (the coding stage is meant to run at several MB/s on one core)
 - regex terms run as case-sensitive twins over the lower-cased text where that is exact, and
   not at all in a unit that lacks literals every match holds (qualtrace.matcher.TwinScan);
   checks for hits of regex terms that are never scanned into a unit are left out (`Engine`);
-- rows are written in their sorted order, so no sort is needed after;
-- where the C module qualtrace._masterpass was built, the master pass, the filing of its hits,
-  and the proximity rules' pair search (words between, sentence breaks) run in C.
-None of this changes an answer: tests/test_coding.py, tests/test_coding_speed.py and
-tests/test_masterpass.py check the fast paths against the plain definitions on random text.
+- rows are written in their sorted order, so no sort is needed after.
+None of this changes an answer: tests/test_coding.py and tests/test_coding_speed.py check the
+fast paths against the plain definitions on random text.
 """
 from __future__ import annotations
 
@@ -36,7 +34,7 @@ from operator import or_
 
 from .codebook import Codebook, Label, Rule
 from .io import paused_gc
-from .matcher import _masterpass, folded_text
+from .matcher import folded_text
 
 CODING_FIELDS = ["segment_id", "doc_id", "theme", "evidence_start", "evidence_end",
                  "evidence_text", "rule"]
@@ -50,23 +48,14 @@ _SENTENCE_BREAK = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c\
 _STOP_MARK = re.compile(r"[.!?\u2026]")  # how every _SENTENCE_BREAK starts
 
 
-def _breaks_re(text: str) -> list[int]:
+def _breaks(text: str) -> list[int]:
     """Where the sentence breaks in text start."""
     return [m.start() for m in _SENTENCE_BREAK.finditer(text)]
 
 
-def _mask_re(bit_of_key: list[int], keys) -> int:
+def _mask(bit_of_key: list[int], keys) -> int:
     """The mask of the groups whose keys are given."""
     return reduce(or_, map(bit_of_key.__getitem__, keys), 0)
-
-
-# In C where the matcher's C module was built (same answers, checked in
-# tests/test_masterpass.py): a unit's sentence breaks, its groups' mask and `_pair`'s search;
-# `_mask` and `_pair_search` None: done in Python.
-if _masterpass is not None:
-    _breaks, _mask, _pair_search = _masterpass.breaks, _masterpass.mask, _masterpass.pair
-else:
-    _breaks, _mask, _pair_search = _breaks_re, None, None
 
 _LEADING_MARKER = re.compile(r"^[\s\-\u2013\u2014\u2022*\u00b7]*")
 
@@ -480,10 +469,6 @@ def _pair(prog: _Prog, unit: _Unit, a: list[Span], b: list[Span], vetoes) -> Evi
         b = _unvetoed(b, vetoes)
         if not b:
             return None
-    if _pair_search is not None:  # the same search in C
-        found = _pair_search(a, b, unit.text, prog.within, prog.same_sentence, prog.a_first,
-                             unit)
-        return None if found is None else (found[0], found[1], prog.id, prog.index)
     text, within, same = unit.text, prog.within, prog.same_sentence
     lim = 2 * within  # k words need 2k - 1 characters: a shorter gap cannot hold too many
     count, stop = _WORD.findall, _STOP_MARK.search
@@ -828,7 +813,7 @@ def _code_segments(segments, raw_texts: dict, codebook: Codebook):
     matcher = codebook.matcher
     eager = codebook.eager_regex_terms()
     by_term = engine.bits.by_term
-    mask_of = _mask or partial(_mask_re, [1 << k for k in range(engine.bits.n)])
+    mask_of = partial(_mask, [1 << k for k in range(engine.bits.n)])
     keyed = engine.keyed  # files each unit's hits by group of terms
     themes = engine.themes
     codings, facet_rows = [], []
