@@ -13,9 +13,8 @@ How it stays fast (the coding stage is meant to run at several MB/s on one core)
   (`Matcher.keyed`): a group's sorted hits are read, never gathered term by term;
 - which groups of terms occur in a unit is one bit mask, so a rule is looked at only when its
   trigger group and all its groups of plain terms have hits, and "is a veto about?" is one AND;
-- each label set's rules are written out as one generated Python function (`_LabelSet._compile`)
-  in which a rule that cannot beat its label's evidence so far is skipped; it is compiled once
-  per codebook (`Codebook.engine`);
+- a label set's rules are prepared once per codebook (`Codebook.engine`), and a rule that cannot
+  beat its label's evidence so far is skipped (`_LabelSet.evaluate`);
 - a proximity rule looks for its earliest pair directly instead of listing every pair, and a
   unit's sentence breaks are found once, on first use;
 - regex terms run as case-sensitive twins over the lower-cased text where that is exact, and
@@ -276,7 +275,7 @@ class _Prog:
                  "same_sentence", "not_with", "not_with_bit", "not_with_regex", "unless",
                  "unless_bit", "unless_key", "unless_plain", "unless_regex", "kinds", "section",
                  "lazy_terms", "lazy_not_with", "lazy_unless", "veto_terms", "plain", "fast",
-                 "bound", "vetoes_only")
+                 "bound", "vetoes_only", "direct_pair")
 
     def __init__(self, rule: Rule, lab: _Label, bits: _Bits, regex: frozenset,
                  scanned: frozenset | None = None):
@@ -319,6 +318,11 @@ class _Prog:
         # An `any` rule whose answer, with no vetoes about, is its group's earliest hit.
         self.fast = (self.plain and self.kind == _ANY and rule.min_hits == 1
                      and self.gids[0] is not None)
+        # A proximity rule on single hits of plain terms: its answer is the pair search over
+        # the two groups' hits (`_pair`), with its plain unless hits added to the vetoes, and
+        # none when a plain not_with term is about.
+        self.direct_pair = (self.kind == _NEAR and rule.min_hits == 1 and None not in self.gids
+                            and not self.unless_regex and not self.not_with_regex)
         # Groups whose earliest hit bounds where the evidence can start (None: no bound). An
         # evidence span starts at a hit of one of the groups (of `a` for an a_first proximity).
         # `any` rules are cheap enough to evaluate; rules scanning regex terms of their own
@@ -616,125 +620,104 @@ class _LabelSet:
                       for rule, lab in rules]
         self.fallback_rules = [_Prog(rule, self.labs[rule.label], bits, regex, scanned)
                                for rule in fallback]
-        self.evaluate = self._compile()
-
+        # The rules in codebook order, in runs of one label's rules: (label index, the trigger
+        # bits of the run, its rules). A run is passed over when no trigger of it has hits.
+        self.lab_list = list(self.labs.values())
+        index = {lab.id: j for j, lab in enumerate(self.lab_list)}
+        self.runs: list[tuple[int, int, list[_Prog]]] = []
+        for prog in self.rules:
+            j = index[prog.lab.id]
+            if not self.runs or self.runs[-1][0] != j:
+                self.runs.append((j, 0, []))
+            self.runs[-1][2].append(prog)
+        label_triggers = {}
+        for prog in self.rules:
+            label_triggers[prog.lab.id] = label_triggers.get(prog.lab.id, 0) | prog.trigger_bit
+        self.runs = [(j, label_triggers[self.lab_list[j].id], progs) for j, _, progs in self.runs]
+        self.triggers = reduce(or_, (prog.trigger_bit for prog in self.rules), 0)
+        # Labels in id order (the order rows are written in), with the labels suppressing each.
+        self.output = [(j, lab.id, tuple(index[s] for s in lab.label.suppressed_by if s in index))
+                       for j, lab in sorted(enumerate(self.lab_list), key=lambda jl: jl[1].id)]
 
     def evaluate(self, unit: _Unit) -> dict[str, Evidence]:
-        """Each label's evidence in a unit (replaced per label set by `_compile`)."""
-        raise NotImplementedError
-
-    def _compile(self):
-        """Write this label set's evaluation out as one Python function.
+        """Each label's evidence in a unit: its earliest, over the rules that fire.
 
         Rules are tried in codebook order, each only when the unit's mask holds the bits it
-        needs; a label's evidence so far and its vetoes are local variables; a rule that cannot
-        start before the evidence its label already has is skipped (see `_Prog.bound`); an `any`
-        rule with no vetoes about is answered inline. The function computes what looping over
-        the rules with `_fire` / `_evaluate` would, without the interpretive overhead.
+        needs; a rule that cannot start before the evidence its label already has is skipped
+        (`_Prog.bound`); a label's vetoes are made on first use.
         """
-        env = {"_fire": _fire, "_pair": _pair, "_evaluate": _evaluate, "_checked": _checked}
-        labels = list(self.labs.values())
-        index = {lab.id: j for j, lab in enumerate(labels)}
-        triggers = 0
-        for prog in self.rules:
-            triggers |= prog.trigger_bit
-        lines = ["def evaluate(unit):",
-                 "    mask = unit.mask",
-                 f"    if not mask & {triggers}:",
-                 "        return {}",
-                 "    hits, made = unit.hits, unit._spans"]
-        for j, lab in enumerate(labels):
-            env[f"L{j}"] = lab
-            # v: the label's vetoes, made on first use; none ever for a label without unless
-            lines.append(f"    e{j} = None; v{j} = {'None' if lab.unless else '()'}")
-        current = None
-        for i, prog in enumerate(self.rules):
-            j = index[prog.lab.id]
-            env[f"P{i}"] = prog
-            if j != current:  # a label's rules are together: skip them all when none can fire
-                current = j
-                triggers = 0
-                for other in self.rules:
-                    if other.lab is prog.lab:
-                        triggers |= other.trigger_bit
-                lines.append(f"    if mask & {triggers}:  # {prog.lab.id}")
-            lines.append(f"        # {prog.id}")
-            lines.append(f"        if mask & {prog.need} == {prog.need}:")
-            pad = "            "
-            if prog.bound is not None:
-                # (the earliest hit of a group: the first of its sorted hits, which the unit's
-                # scan filed: `_Unit.grouped`)
-                firsts = [f"made[{gid}][0][0]" for gid, _ in prog.bound]
-                first = firsts[0] if len(firsts) == 1 else "min(" + ", ".join(firsts) + ")"
-                lines.append(f"{pad}if e{j} is None or {first} < e{j}[0]:")
-                pad += "    "
-            lab = prog.lab
-            if lab.unless_regex:
-                lines += [f"{pad}if v{j} is None:", f"{pad}    v{j} = L{j}.vetoes(unit)"]
-            elif lab.unless:  # (the unit's own list: vetoes are never changed)
-                lines += [f"{pad}if v{j} is None:",
-                          f"{pad}    v{j} = made[{lab.unless_key}] if mask & {lab.unless_bit} "
-                          f"else ()"]
-            if prog.fast:
-                quiet = [f"not v{j}"]
-                if prog.unless_bit | prog.not_with_bit:
-                    quiet.append(f"not mask & {prog.unless_bit | prog.not_with_bit}")
-                for t in prog.unless_regex + prog.not_with_regex:
-                    quiet.append(f"{t} not in hits")
-                lines += [
-                    f"{pad}if {' and '.join(quiet)}:",
-                    f"{pad}    s, e = made[{prog.gids[0]}][0]",
-                    f"{pad}    if e{j} is None or s < e{j}[0]:",
-                    f"{pad}        e{j} = (s, e, P{i}.id, {prog.index})",
-                    f"{pad}else:",
-                    f"{pad}    ev = _fire(P{i}, unit, v{j})",
-                    f"{pad}    if ev is not None and (e{j} is None or ev[0] < e{j}[0]):",
-                    f"{pad}        e{j} = ev"]
-            elif prog.plain or prog.vetoes_only:
-                lines += [
-                    f"{pad}ev = {self._fire_call(prog, i, j)}",
-                    f"{pad}if ev is not None and (e{j} is None or ev[0] < e{j}[0]):"]
-                if prog.plain:
-                    lines.append(f"{pad}    e{j} = ev")
-                else:  # what `_evaluate` does next: regex vetoes near the evidence
-                    lines += [
-                        f"{pad}    ev = _checked(P{i}, unit, v{j}, ev, -1 if e{j} is None "
-                        f"else e{j}[0])",
-                        f"{pad}    if ev is not None:",
-                        f"{pad}        e{j} = ev"]
-            else:
-                lines += [
-                    f"{pad}ev = _evaluate(P{i}, unit, v{j}, -1 if e{j} is None else e{j}[0])",
-                    f"{pad}if ev is not None:",
-                    f"{pad}    e{j} = ev"]
-        lines.append("    found = {}")  # (in label id order, the order rows are written in)
-        for j, lab in sorted(enumerate(labels), key=lambda jl: jl[1].id):
-            keep = [f"e{j} is not None"] + [f"e{index[s]} is None"
-                                            for s in lab.label.suppressed_by if s in index]
-            lines.append(f"    if {' and '.join(keep)}:")
-            lines.append(f"        found[L{j}.id] = e{j}")
-        lines.append("    return found")
-        self.source = "\n".join(lines) + "\n"
-        exec(compile(self.source, f"<label set {labels[0].id if labels else ''}>", "exec"), env)
-        return env["evaluate"]
+        mask = unit.mask
+        if not mask & self.triggers:
+            return {}
+        made = unit._spans
+        evidence: list = [None] * len(self.lab_list)
+        vetoes: list = [None if lab.unless else () for lab in self.lab_list]
+        for j, triggers, progs in self.runs:
+            if not mask & triggers:
+                continue
+            lab = self.lab_list[j]
+            for prog in progs:
+                need = prog.need
+                if mask & need != need:
+                    continue
+                best = evidence[j]
+                if prog.bound is not None and best is not None:
+                    # (the earliest hit of a group: the first of its sorted hits, which the
+                    # unit's scan filed: `_Unit.grouped`)
+                    if min(made[gid][0][0] for gid, _ in prog.bound) >= best[0]:
+                        continue
+                v = vetoes[j]
+                if v is None:
+                    if lab.unless_regex:
+                        v = lab.vetoes(unit)
+                    else:  # (the unit's own list: vetoes are never changed)
+                        v = made[lab.unless_key] if mask & lab.unless_bit else ()
+                    vetoes[j] = v
+                ev = self._try(prog, unit, v, best)
+                if ev is not None:
+                    evidence[j] = ev
+        found = {}  # (in label id order, the order rows are written in)
+        for j, lab_id, suppressed_by in self.output:
+            if evidence[j] is not None and all(evidence[k] is None for k in suppressed_by):
+                found[lab_id] = evidence[j]
+        return found
 
     @staticmethod
-    def _fire_call(prog: _Prog, i: int, j: int) -> str:
-        """The expression `_fire(P{i}, unit, v{j})` in generated code, or what it comes to for a
-        proximity rule counting single hits of plain terms: the pair search over the groups'
-        hits (which the mask says are there), with the rule's plain unless hits added to the
-        label's vetoes when there are any, and none when a plain not_with term is about."""
-        if not (prog.kind == _NEAR and prog.min_hits == 1 and None not in prog.gids
-                and not prog.unless_regex and not prog.not_with_regex):
-            return f"_fire(P{i}, unit, v{j})"
-        vetoes = f"v{j}"
-        if prog.unless_bit:
-            vetoes = f"([*made[{prog.unless_key}], *v{j}] if mask & {prog.unless_bit} else v{j})"
-        ka, kb = prog.gids
-        call = f"_pair(P{i}, unit, made[{ka}], made[{kb}], {vetoes})"
-        if prog.not_with_bit:
-            call = f"None if mask & {prog.not_with_bit} else {call}"
-        return call
+    def _try(prog: _Prog, unit: _Unit, vetoes, best: Evidence | None) -> Evidence | None:
+        """A rule's evidence if it starts before `best` (the label's evidence so far), else None.
+
+        What `_evaluate(prog, unit, vetoes, beat)` answers, by the shortest way the rule allows:
+        an `any` rule with no vetoes about is its group's earliest hit; a rule with nothing to
+        scan first is fired at once (a proximity rule on single hits of plain terms goes
+        straight to the pair search), its regex vetoes then looked for near the evidence.
+        """
+        mask = unit.mask
+        if prog.fast:
+            hits = unit.hits
+            if not vetoes and not mask & (prog.unless_bit | prog.not_with_bit) \
+                    and not any(t in hits for t in prog.unless_regex + prog.not_with_regex):
+                s, e = unit._spans[prog.gids[0]][0]
+                ev = (s, e, prog.id, prog.index)
+            else:
+                ev = _fire(prog, unit, vetoes)
+            return ev if ev is not None and (best is None or ev[0] < best[0]) else None
+        if not (prog.plain or prog.vetoes_only):
+            return _evaluate(prog, unit, vetoes, -1 if best is None else best[0])
+        if prog.direct_pair:
+            if mask & prog.not_with_bit:
+                return None
+            made = unit._spans
+            if mask & prog.unless_bit:
+                vetoes = [*made[prog.unless_key], *vetoes]
+            ka, kb = prog.gids
+            ev = _pair(prog, unit, made[ka], made[kb], vetoes)
+        else:
+            ev = _fire(prog, unit, vetoes)
+        if ev is None or (best is not None and ev[0] >= best[0]):
+            return None
+        if prog.plain:
+            return ev
+        return _checked(prog, unit, vetoes, ev, -1 if best is None else best[0])
 
     def fallback(self, unit: _Unit) -> dict[str, Evidence]:
         mask = unit.mask
