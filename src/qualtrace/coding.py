@@ -31,9 +31,10 @@ from bisect import bisect_left
 from functools import partial, reduce
 from operator import or_
 
-from .codebook import Codebook, Label, Rule
+from .codebook import Codebook, CodebookError, Label, Rule
 from .io import paused_gc
 from .matcher import folded_text
+from .regex_budget import TermTimeout, regex_budget
 
 CODING_FIELDS = ["segment_id", "doc_id", "theme", "evidence_start", "evidence_end",
                  "evidence_text", "rule"]
@@ -207,7 +208,7 @@ class _Unit:
             if found is None:
                 continue  # cannot match here
             rx, text = found
-            spans = [mm.span() for mm in rx.finditer(text) if mm.end() > mm.start()]
+            spans = self.matcher.regex_spans(t, rx, text)
             if spans:
                 hits[t] = spans
 
@@ -574,11 +575,10 @@ def _vetoes_near(unit: _Unit, terms: tuple, spans: list[Span]) -> list[Span]:
                 continue  # cannot match in this unit
             rx, text = found
             # pos keeps the text before the window visible to \b and look-behinds.
-            for m in rx.finditer(text, lo, e + VETO_WINDOW):
-                start, end = m.span()
+            for start, end in unit.matcher.regex_spans(t, rx, text, lo, e + VETO_WINDOW):
                 if start >= e:
                     break  # nothing starting here or later overlaps the span
-                if end > s and end > start:
+                if end > s:
                     out.append((start, end))
         return out
     windows: list[list[int]] = []
@@ -597,11 +597,10 @@ def _vetoes_near(unit: _Unit, terms: tuple, spans: list[Span]) -> list[Span]:
         rx, text = found
         for lo, hi in windows:
             # pos keeps the text before the window visible to \b and look-behinds.
-            for m in rx.finditer(text, lo, hi):
-                start, end = m.span()
+            for start, end in unit.matcher.regex_spans(t, rx, text, lo, hi):
                 if start >= last:
                     break  # nothing starting here or later overlaps a span
-                if end > start and any(start < e and s < end for s, e in spans):
+                if any(start < e and s < end for s, e in spans):
                     out.append((start, end))
     return out
 
@@ -785,8 +784,11 @@ def code_segments(segments, raw_texts: dict, codebook: Codebook):
     """Code segments; return (codings_rows, facets_rows) sorted deterministically."""
     # The loop allocates many small objects and frees almost all of them by reference count;
     # cyclic garbage collection passes over the growing output would only cost time.
-    with paused_gc():
-        return _code_segments(segments, raw_texts, codebook)
+    with paused_gc(), regex_budget():
+        try:
+            return _code_segments(segments, raw_texts, codebook)
+        except TermTimeout as err:  # a regex term that backtracks without end: named
+            raise CodebookError(str(err)) from None
 
 
 def _code_segments(segments, raw_texts: dict, codebook: Codebook):

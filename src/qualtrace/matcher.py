@@ -12,6 +12,9 @@ from __future__ import annotations
 import itertools
 import re
 import sys
+from time import monotonic
+
+from .regex_budget import running
 
 __all__ = ["Matcher", "TermSyntaxError", "term_regex"]
 
@@ -377,6 +380,8 @@ class Matcher:
         self._first: dict[str, list[int]] = {}
         self._by_initial: dict[str, list[int]] = {}
         self._prefixes: dict = {}  # (term, k) and regex source -> compiled prefix
+        # regex term -> where the codebook writes it and the rule it serves (for messages)
+        self.origin: dict[int, str] = {}
 
     def add(self, term: str) -> int:
         term = term.strip()
@@ -574,9 +579,25 @@ class Matcher:
 
     def scan_regex(self, text: str, terms, hits: dict) -> None:
         for t in terms:
-            spans = [mm.span() for mm in self.full[t].finditer(text) if mm.end() > mm.start()]
+            spans = self.regex_spans(t, self.full[t], text)
             if spans:
                 hits[t] = spans
+
+    def describe(self, t: int) -> str:
+        """A term for messages: where the codebook writes it, the rule it serves, the term."""
+        where = self.origin.get(t)
+        return f"{where + ': ' if where else ''}term {self.terms[t]!r}"
+
+    def regex_spans(self, t: int, rx, text: str, pos: int = 0,
+                    endpos: int = sys.maxsize) -> list[tuple[int, int]]:
+        """The spans of the non-empty matches of regex term t in text[pos:endpos], `rx` being
+        the term's pattern or its twin, within the regex budget (qualtrace.regex_budget)."""
+        running.term = (self, t)
+        running.since = monotonic()
+        try:
+            return [mm.span() for mm in rx.finditer(text, pos, endpos) if mm.end() > mm.start()]
+        finally:
+            running.term = None
 
     def document(self, raw: str) -> "DocumentScan":
         """One master pass over a whole document, from which units' hits are then cut."""
