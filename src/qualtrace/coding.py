@@ -620,19 +620,19 @@ class _LabelSet:
         self.fallback_rules = [_Prog(rule, self.labs[rule.label], bits, regex, scanned)
                                for rule in fallback]
         # The rules in codebook order, in runs of one label's rules: (label index, the trigger
-        # bits of the run, its rules). A run is passed over when no trigger of it has hits.
+        # bits of all that label's rules, the run's rules). A run is passed over when no
+        # trigger of its label has hits.
         self.lab_list = list(self.labs.values())
         index = {lab.id: j for j, lab in enumerate(self.lab_list)}
+        label_triggers = [0] * len(self.lab_list)
+        for prog in self.rules:
+            label_triggers[index[prog.lab.id]] |= prog.trigger_bit
         self.runs: list[tuple[int, int, list[_Prog]]] = []
         for prog in self.rules:
             j = index[prog.lab.id]
             if not self.runs or self.runs[-1][0] != j:
-                self.runs.append((j, 0, []))
+                self.runs.append((j, label_triggers[j], []))
             self.runs[-1][2].append(prog)
-        label_triggers = {}
-        for prog in self.rules:
-            label_triggers[prog.lab.id] = label_triggers.get(prog.lab.id, 0) | prog.trigger_bit
-        self.runs = [(j, label_triggers[self.lab_list[j].id], progs) for j, _, progs in self.runs]
         self.triggers = reduce(or_, (prog.trigger_bit for prog in self.rules), 0)
         # Labels in id order (the order rows are written in), with the labels suppressing each.
         self.output = [(j, lab.id, tuple(index[s] for s in lab.label.suppressed_by if s in index))
