@@ -29,8 +29,10 @@ _SEP_RX = r"[\s\-\u2010\u2013\u2014/]+"
 _APOS_RX = r"['\u2019]"
 _WORD = re.compile(r"\w+")
 _WORD_CHAR = re.compile(r"\w")
-# Nested quantifiers such as (a+)+ can backtrack exponentially; refuse them up front.
-# (Bounded outer repeats like (?:\w+\s+){0,3} are fine: at most a few alternatives per start.)
+# Nested quantifiers such as (a+)+ can backtrack exponentially; the commonest form is refused
+# up front, with its own message. (Bounded outer repeats like (?:\w+\s+){0,3} are fine: at most
+# a few alternatives per start.) This only catches a form: what stops every other one, such as
+# (a|a)+b or (a+b?)+$, is the time budget regex terms run under (qualtrace.regex_budget).
 _NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}]\)(?:[+*]|\{\d*,\})")
 
 
