@@ -64,12 +64,14 @@ def regex_budget():
         yield
         return
     previous = signal.signal(signal.SIGALRM, _tick)
-    signal.setitimer(signal.ITIMER_REAL, _TICK_S, _TICK_S)
+    previous_timer = signal.setitimer(signal.ITIMER_REAL, _TICK_S, _TICK_S)
     _active = True
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if previous_timer[0] > 0:  # someone else's timer: give it back (it was paused)
+            signal.setitimer(signal.ITIMER_REAL, *previous_timer)
         running.term = None
         _active = False
