@@ -643,20 +643,20 @@ class KeyedTerms:
         where the unit runs from `base` to `end`) under their keys; `low` is the lower-cased
         text the pass ran on, for terms that may extend past a match."""
         out = {} if out is None else out
-        get, put = self._cache[every].get, out.get
+        get = self._cache[every].get
         rare = []
         for mo in found:
-            pairs = get(mo.group(1))
+            m = mo.group(1)
+            pairs = get(m)
             if pairs is None:  # not seen yet, or some term may run past it: below
-                rare.append((mo.start(1), mo.group(1)))
+                rare.append((mo.start(1), m))
                 continue
-            q = mo.start(1) - base
+            q = mo.end() - base  # (the pass consumes the one character before group 1)
             for k, n in pairs:
-                spans = put(k)
-                if spans is None:
-                    out[k] = [(q, q + n)]
+                if k in out:
+                    out[k].append((q, q + n))
                 else:
-                    spans.append((q, q + n))
+                    out[k] = [(q, q + n)]
         if rare:
             self._collect_rare(rare, base, low, end, every, out)
         return out
