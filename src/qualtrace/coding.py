@@ -276,7 +276,7 @@ class _Prog:
                  "same_sentence", "not_with", "not_with_bit", "not_with_regex", "unless",
                  "unless_bit", "unless_key", "unless_plain", "unless_regex", "kinds", "section",
                  "lazy_terms", "lazy_not_with", "lazy_unless", "veto_terms", "plain", "fast",
-                 "bound", "vetoes_only", "direct_pair")
+                 "bound", "vetoes_only", "direct_pair", "quiet_bits", "quiet_regex")
 
     def __init__(self, rule: Rule, lab: _Label, bits: _Bits, regex: frozenset,
                  scanned: frozenset | None = None):
@@ -324,6 +324,10 @@ class _Prog:
         # none when a plain not_with term is about.
         self.direct_pair = (self.kind == _NEAR and rule.min_hits == 1 and None not in self.gids
                             and not self.unless_regex and not self.not_with_regex)
+        # What must be absent for the `fast` answer: plain unless/not_with hits (bits), and
+        # hits of regex ones
+        self.quiet_bits = self.unless_bit | self.not_with_bit
+        self.quiet_regex = self.unless_regex + self.not_with_regex
         # Groups whose earliest hit bounds where the evidence can start (None: no bound). An
         # evidence span starts at a hit of one of the groups (of `a` for an a_first proximity).
         # `any` rules are cheap enough to evaluate; rules scanning regex terms of their own
@@ -575,9 +579,8 @@ def _vetoes_near(unit: _Unit, terms: tuple, spans: list[Span]) -> list[Span]:
                 continue  # cannot match in this unit
             rx, text = found
             # pos keeps the text before the window visible to \b and look-behinds.
-            for start, end in unit.matcher.regex_spans(t, rx, text, lo, e + VETO_WINDOW):
-                if start >= e:
-                    break  # nothing starting here or later overlaps the span
+            # (nothing starting at e or later overlaps the span)
+            for start, end in unit.matcher.regex_spans(t, rx, text, lo, e + VETO_WINDOW, e):
                 if end > s:
                     out.append((start, end))
         return out
@@ -597,9 +600,8 @@ def _vetoes_near(unit: _Unit, terms: tuple, spans: list[Span]) -> list[Span]:
         rx, text = found
         for lo, hi in windows:
             # pos keeps the text before the window visible to \b and look-behinds.
-            for start, end in unit.matcher.regex_spans(t, rx, text, lo, hi):
-                if start >= last:
-                    break  # nothing starting here or later overlaps a span
+            # (nothing starting at `last` or later overlaps a span)
+            for start, end in unit.matcher.regex_spans(t, rx, text, lo, hi, last):
                 if any(start < e and s < end for s, e in spans):
                     out.append((start, end))
     return out
@@ -627,12 +629,16 @@ class _LabelSet:
         label_triggers = [0] * len(self.lab_list)
         for prog in self.rules:
             label_triggers[index[prog.lab.id]] |= prog.trigger_bit
-        self.runs: list[tuple[int, int, list[_Prog]]] = []
+        # (each rule with the bits it needs and the keys of the groups bounding its evidence,
+        # read in the loop without attribute look-ups)
+        self.runs: list[tuple[int, int, list[tuple]]] = []
         for prog in self.rules:
             j = index[prog.lab.id]
             if not self.runs or self.runs[-1][0] != j:
                 self.runs.append((j, label_triggers[j], []))
-            self.runs[-1][2].append(prog)
+            bound = None if prog.bound is None else tuple(gid for gid, _ in prog.bound)
+            self.runs[-1][2].append((prog.need, bound, prog))
+        self.no_vetoes = [None if lab.unless else () for lab in self.lab_list]
         self.triggers = reduce(or_, (prog.trigger_bit for prog in self.rules), 0)
         # Labels in id order (the order rows are written in), with the labels suppressing each.
         self.output = [(j, lab.id, tuple(index[s] for s in lab.label.suppressed_by if s in index))
@@ -643,27 +649,32 @@ class _LabelSet:
 
         Rules are tried in codebook order, each only when the unit's mask holds the bits it
         needs; a rule that cannot start before the evidence its label already has is skipped
-        (`_Prog.bound`); a label's vetoes are made on first use.
+        (`_Prog.bound`); a label's vetoes are made on first use. Each rule is answered by the
+        shortest way it allows (what `_evaluate` would answer): an `any` rule with no vetoes
+        about is its group's earliest hit; a rule with nothing to scan first is fired at once (a
+        proximity rule on single hits of plain terms goes straight to the pair search), its
+        regex vetoes then looked for near the evidence; any other goes through `_evaluate`.
         """
         mask = unit.mask
         if not mask & self.triggers:
             return {}
-        made = unit._spans
+        made, hits = unit._spans, unit.hits
         evidence: list = [None] * len(self.lab_list)
-        vetoes: list = [None if lab.unless else () for lab in self.lab_list]
+        vetoes = self.no_vetoes.copy()  # None: not made yet
         for j, triggers, progs in self.runs:
             if not mask & triggers:
                 continue
             lab = self.lab_list[j]
-            for prog in progs:
-                need = prog.need
+            for need, bound, prog in progs:
                 if mask & need != need:
                     continue
                 best = evidence[j]
-                if prog.bound is not None and best is not None:
+                if bound is not None and best is not None:
                     # (the earliest hit of a group: the first of its sorted hits, which the
                     # unit's scan filed: `_Unit.grouped`)
-                    if min(made[gid][0][0] for gid, _ in prog.bound) >= best[0]:
+                    first = made[bound[0]][0][0] if len(bound) == 1 else \
+                        min(made[gid][0][0] for gid in bound)
+                    if first >= best[0]:
                         continue
                 v = vetoes[j]
                 if v is None:
@@ -672,51 +683,42 @@ class _LabelSet:
                     else:  # (the unit's own list: vetoes are never changed)
                         v = made[lab.unless_key] if mask & lab.unless_bit else ()
                     vetoes[j] = v
-                ev = self._try(prog, unit, v, best)
-                if ev is not None:
-                    evidence[j] = ev
+                if prog.fast:
+                    if not v and not mask & prog.quiet_bits and not (
+                            prog.quiet_regex and any(t in hits for t in prog.quiet_regex)):
+                        s, e = made[prog.gids[0]][0]
+                        ev = (s, e, prog.id, prog.index)
+                    else:
+                        ev = _fire(prog, unit, v)
+                elif not prog.vetoes_only:
+                    ev = _evaluate(prog, unit, v, -1 if best is None else best[0])
+                    if ev is not None:
+                        evidence[j] = ev
+                    continue
+                elif prog.direct_pair:
+                    if mask & prog.not_with_bit:
+                        continue
+                    if mask & prog.unless_bit:
+                        ev = _pair(prog, unit, made[prog.gids[0]], made[prog.gids[1]],
+                                   [*made[prog.unless_key], *v])
+                    else:
+                        ev = _pair(prog, unit, made[prog.gids[0]], made[prog.gids[1]], v)
+                else:
+                    ev = _fire(prog, unit, v)
+                if ev is None or (best is not None and ev[0] >= best[0]):
+                    continue
+                if not prog.plain:  # regex vetoes, looked for near the evidence
+                    ev = _checked(prog, unit, v, ev, -1 if best is None else best[0])
+                    if ev is None:
+                        continue
+                evidence[j] = ev
         found = {}  # (in label id order, the order rows are written in)
         for j, lab_id, suppressed_by in self.output:
-            if evidence[j] is not None and all(evidence[k] is None for k in suppressed_by):
-                found[lab_id] = evidence[j]
+            ev = evidence[j]
+            if ev is not None and not (
+                    suppressed_by and any(evidence[k] is not None for k in suppressed_by)):
+                found[lab_id] = ev
         return found
-
-    @staticmethod
-    def _try(prog: _Prog, unit: _Unit, vetoes, best: Evidence | None) -> Evidence | None:
-        """A rule's evidence if it starts before `best` (the label's evidence so far), else None.
-
-        What `_evaluate(prog, unit, vetoes, beat)` answers, by the shortest way the rule allows:
-        an `any` rule with no vetoes about is its group's earliest hit; a rule with nothing to
-        scan first is fired at once (a proximity rule on single hits of plain terms goes
-        straight to the pair search), its regex vetoes then looked for near the evidence.
-        """
-        mask = unit.mask
-        if prog.fast:
-            hits = unit.hits
-            if not vetoes and not mask & (prog.unless_bit | prog.not_with_bit) \
-                    and not any(t in hits for t in prog.unless_regex + prog.not_with_regex):
-                s, e = unit._spans[prog.gids[0]][0]
-                ev = (s, e, prog.id, prog.index)
-            else:
-                ev = _fire(prog, unit, vetoes)
-            return ev if ev is not None and (best is None or ev[0] < best[0]) else None
-        if not (prog.plain or prog.vetoes_only):
-            return _evaluate(prog, unit, vetoes, -1 if best is None else best[0])
-        if prog.direct_pair:
-            if mask & prog.not_with_bit:
-                return None
-            made = unit._spans
-            if mask & prog.unless_bit:
-                vetoes = [*made[prog.unless_key], *vetoes]
-            ka, kb = prog.gids
-            ev = _pair(prog, unit, made[ka], made[kb], vetoes)
-        else:
-            ev = _fire(prog, unit, vetoes)
-        if ev is None or (best is not None and ev[0] >= best[0]):
-            return None
-        if prog.plain:
-            return ev
-        return _checked(prog, unit, vetoes, ev, -1 if best is None else best[0])
 
     def fallback(self, unit: _Unit) -> dict[str, Evidence]:
         mask = unit.mask

@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 import re
 import sys
-from time import monotonic
 
 from .regex_budget import running
 
@@ -590,14 +589,25 @@ class Matcher:
         where = self.origin.get(t)
         return f"{where + ': ' if where else ''}term {self.terms[t]!r}"
 
-    def regex_spans(self, t: int, rx, text: str, pos: int = 0,
-                    endpos: int = sys.maxsize) -> list[tuple[int, int]]:
-        """The spans of the non-empty matches of regex term t in text[pos:endpos], `rx` being
-        the term's pattern or its twin, within the regex budget (qualtrace.regex_budget)."""
+    def regex_spans(self, t: int, rx, text: str, pos: int = 0, endpos: int = sys.maxsize,
+                    stop: int | None = None) -> list[tuple[int, int]]:
+        """The spans of the non-empty matches of regex term t in text[pos:endpos] (those
+        starting before `stop`, if given), `rx` being the term's pattern or its twin, within
+        the regex budget (qualtrace.regex_budget)."""
         running.term = (self, t)
-        running.since = monotonic()
+        running.since = running.ticks
         try:
-            return [mm.span() for mm in rx.finditer(text, pos, endpos) if mm.end() > mm.start()]
+            if stop is None:
+                return [mm.span() for mm in rx.finditer(text, pos, endpos)
+                        if mm.end() > mm.start()]
+            spans = []
+            for mm in rx.finditer(text, pos, endpos):
+                start, end = mm.span()
+                if start >= stop:
+                    break
+                if end > start:
+                    spans.append((start, end))
+            return spans
         finally:
             running.term = None
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 import signal
 import threading
 from contextlib import contextmanager
-from time import monotonic
 
 REGEX_BUDGET_S = 1.0
 _TICK_S = 0.1
+_BUDGET_TICKS = round(REGEX_BUDGET_S / _TICK_S)
 
 
 class TermTimeout(Exception):
@@ -27,13 +27,15 @@ class TermTimeout(Exception):
 
 
 class _Running:
-    """The regex term matching right now, (matcher, term index) or None, and since when
-    (`monotonic()`). Set and cleared around each match by the matcher: cheap stores."""
-    __slots__ = ("term", "since")
+    """The regex term matching right now, (matcher, term index) or None, and since when (the
+    tick count then). Set and cleared around each match by the matcher: cheap stores, no
+    clock read."""
+    __slots__ = ("term", "since", "ticks")
 
     def __init__(self):
         self.term: tuple | None = None
-        self.since = 0.0
+        self.since = 0
+        self.ticks = 0
 
 
 running = _Running()
@@ -41,8 +43,9 @@ _active = False
 
 
 def _tick(signum, frame) -> None:
+    running.ticks += 1
     term = running.term
-    if term is not None and monotonic() - running.since > REGEX_BUDGET_S:
+    if term is not None and running.ticks - running.since > _BUDGET_TICKS:
         running.term = None
         matcher, t = term
         raise TermTimeout(f"{matcher.describe(t)} ran for more than {REGEX_BUDGET_S:g} s on one text and "
