@@ -608,6 +608,20 @@ def _vetoes_near(unit: _Unit, terms: tuple, spans: list[Span]) -> list[Span]:
 
 
 # ---------------------------------------------------------------- per-label-set evaluation
+# How a rule is answered in `_LabelSet.evaluate`: its group's earliest hit when no veto is about
+# (`_Prog.fast`); through `_evaluate` when it scans regex terms or checks kinds or sections
+# first; by the pair search (`_Prog.direct_pair`); or fired at once.
+_FAST, _SCANS, _PAIR, _FIRE = "fast", "scans", "pair", "fire"
+
+
+def _way(prog: _Prog) -> str:
+    if prog.fast:
+        return _FAST
+    if not prog.vetoes_only:
+        return _SCANS
+    return _PAIR if prog.direct_pair else _FIRE
+
+
 class _LabelSet:
     """The labels of one label set (themes, or one facet's values) with their rules in order."""
 
@@ -637,7 +651,7 @@ class _LabelSet:
             if not self.runs or self.runs[-1][0] != j:
                 self.runs.append((j, label_triggers[j], []))
             bound = None if prog.bound is None else tuple(gid for gid, _ in prog.bound)
-            self.runs[-1][2].append((prog.need, bound, prog))
+            self.runs[-1][2].append((prog.need, bound, _way(prog), prog))
         self.no_vetoes = [None if lab.unless else () for lab in self.lab_list]
         self.triggers = reduce(or_, (prog.trigger_bit for prog in self.rules), 0)
         # Labels in id order (the order rows are written in), with the labels suppressing each.
@@ -664,8 +678,7 @@ class _LabelSet:
         for j, triggers, progs in self.runs:
             if not mask & triggers:
                 continue
-            lab = self.lab_list[j]
-            for need, bound, prog in progs:
+            for need, bound, way, prog in progs:
                 if mask & need != need:
                     continue
                 best = evidence[j]
@@ -678,24 +691,25 @@ class _LabelSet:
                         continue
                 v = vetoes[j]
                 if v is None:
+                    lab = self.lab_list[j]
                     if lab.unless_regex:
                         v = lab.vetoes(unit)
                     else:  # (the unit's own list: vetoes are never changed)
                         v = made[lab.unless_key] if mask & lab.unless_bit else ()
                     vetoes[j] = v
-                if prog.fast:
+                if way is _FAST:
                     if not v and not mask & prog.quiet_bits and not (
                             prog.quiet_regex and any(t in hits for t in prog.quiet_regex)):
                         s, e = made[prog.gids[0]][0]
                         ev = (s, e, prog.id, prog.index)
                     else:
                         ev = _fire(prog, unit, v)
-                elif not prog.vetoes_only:
+                elif way is _SCANS:
                     ev = _evaluate(prog, unit, v, -1 if best is None else best[0])
                     if ev is not None:
                         evidence[j] = ev
                     continue
-                elif prog.direct_pair:
+                elif way is _PAIR:
                     if mask & prog.not_with_bit:
                         continue
                     if mask & prog.unless_bit:
