@@ -18,6 +18,7 @@ validate(config, str(SCHEMA_DIR / "config.schema.yaml"))
 include: "workflow/rules/common.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/code.smk"
+include: "workflow/rules/review.smk"
 include: "workflow/rules/analyse.smk"
 include: "workflow/rules/check.smk"
 include: "workflow/rules/provenance.smk"
@@ -31,6 +32,7 @@ rule all:
         "data/processed/segments.csv",
         "data/processed/codings.csv",
         "data/processed/facets.csv",
+        "data/processed/review_decisions.csv",
         "data/processed/theme_summary.csv",
         "data/processed/theme_cooccurrence.csv",
         "data/processed/theme_by_stakeholder.csv",

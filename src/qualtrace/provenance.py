@@ -38,8 +38,11 @@ def _file_entry(path: str) -> dict:
     return {"path": path, "sha256": sha256_file(path)}
 
 
-def run_manifest(documents_csv: str, codebook: str, configfiles: list[str]) -> dict:
+def run_manifest(documents_csv: str, codebook: str, configfiles: list[str],
+                 review_files: list[str] = ()) -> dict:
     return {
+        # Researcher review decisions (data/review/*.csv): inputs like the raw files.
+        "review_decisions": [_file_entry(p) for p in sorted(review_files)],
         "inputs": [{"doc_id": d["doc_id"], "path": d["path"], "sha256": d["sha256"]}
                    for d in read_csv(documents_csv)],
         "codebook": _file_entry(codebook),
@@ -126,11 +129,15 @@ def ro_crate(record: dict, name: str, description: str) -> dict:
     crate.root_dataset["publisher"] = publisher
     crate.root_dataset["author"] = publisher
     # RO-Crate 1.3: the descriptor names the spec alone; profiles go on the root dataset.
-    crate.root_dataset["conformsTo"] = entity({"@id": WORKFLOW_RO_CRATE, "@type": ["CreativeWork", "Profile"],
-                                               "name": "Workflow RO-Crate", "version": "1.0"})
+    crate.root_dataset["conformsTo"] = entity({
+        "@id": WORKFLOW_RO_CRATE, "@type": ["CreativeWork", "Profile"],
+        "name": "Workflow RO-Crate", "version": "1.0"})
     for entry in record["inputs"]:
         add_file(entry["path"], {"name": entry["doc_id"], "sha256": entry["sha256"],
                                  "description": "raw input (immutable)"})
+    for entry in record.get("review_decisions", []):
+        add_file(entry["path"], {"sha256": entry["sha256"], "description":
+                                 "researcher review decisions (input: accept, reject, add, memo)"})
     for entry in (record["codebook"], record["config"]):
         if "path" in entry:
             add_file(entry["path"], {"sha256": entry["sha256"],

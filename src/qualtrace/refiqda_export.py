@@ -9,6 +9,9 @@ What a receiving tool (NVivo, ATLAS.ti, MAXQDA, QualCoder, qc) gets:
   segment's span, holding one Coding; its description gives the evidence span and rule. The
   selection name is `line:<N> <segment_id>`: N is the 0-based line of the segment start, which
   is how qc places an imported selection (other tools just show the name).
+- Researcher review: each reviewer is a `User`; a coding a reviewer accepted or added is
+  created by that user (`creatingUser`) and its selection description says so; a memo is a
+  `Note` under `Notes`, referred to from its selection (`NoteRef`).
 - Cases, for matrix queries: one per interview (its quotations; variables speaker group and
   the facet values of its quotations) and one per facet value (every coded segment with it).
 
@@ -246,6 +249,14 @@ class ProjectXml:
             by_doc[seg["doc_id"]].append((seg, code_key, sel_key, sel_guid, row))
         self.n_selections = len(applied)
         self._by_doc, self._codes, self._facet_label = by_doc, codes, facet_label
+        # Researcher review: each reviewer is a User; a reviewed coding is created by its
+        # (first) reviewer, and its memo is a Note the selection refers to.
+        self.reviewers = sorted({name for *_, row in applied
+                                 for name in (row.get("reviewer") or "").split()})
+        self._notes = {sel_key: (_guid(f"note:{sel_key}"), f"Memo on {seg_id} ({code_key})",
+                                 _reviewer_guid(row["reviewer"].split()[0]) if row.get(
+                                     "reviewer") else self.user, row["note"])
+                       for seg_id, _, code_key, sel_key, row in applied if row.get("note")}
 
         # Variables are declared once, in first-use order: cases first, then sources.
         self.variables: dict[str, str] = {}  # name -> type
@@ -347,7 +358,11 @@ class ProjectXml:
             root.append(("creationDateTime", _iso(self.epoch)))
         yield (f"<?xml version='1.0' encoding='utf-8'?>\n<Project xmlns=\"{_attr(NS)}\""
                f"{_attrs(root)}>{_indent(1)}<Users>{_indent(2)}<User guid=\"{user}\" "
-               f"name=\"qualtrace\" id=\"qualtrace\" />{_indent(1)}</Users>"
+               f"name=\"qualtrace\" id=\"qualtrace\" />"
+               + "".join(f"{_indent(2)}<User guid=\"{_reviewer_guid(name)}\" "
+                         f"name=\"{_attr_text(name)}\" id=\"review:{_attr_text(name)}\" />"
+                         for name in self.reviewers)
+               + f"{_indent(1)}</Users>"
                f"{_indent(1)}<CodeBook>{_indent(2)}")
         codebook: list[str] = []
         _tree(self._codes_with_cases(), 2, codebook)
@@ -387,6 +402,8 @@ class ProjectXml:
                 line = bisect.bisect_right(line_ends, start)
                 code = codes[code_key]
                 what = code.name if "theme" in row else f"{facet_label[row['facet']]}: {code.name}"
+                by = _reviewer_guid(row["reviewer"].split()[0]) if row.get("reviewer") else user
+                note = self._notes.get(sel_key)
                 out.append(
                     f"{i3}<PlainTextSelection guid=\"{sel_guid}\" "
                     f"name=\"line:{line} {_attr(seg_id)}\" "
@@ -394,18 +411,25 @@ class ProjectXml:
                     f"creatingUser=\"{user}\">"
                     f"{i4}<Description>{_text(_selection_description(seg, row, what))}"
                     f"</Description>"
-                    f"{i4}<Coding guid=\"{_guid(f'coding:{sel_key}')}\" creatingUser=\"{user}\">"
+                    f"{i4}<Coding guid=\"{_guid(f'coding:{sel_key}')}\" creatingUser=\"{by}\">"
                     f"{i5}<CodeRef targetGUID=\"{code.guid}\" />{i4}</Coding>"
                     + "".join(
                         f"{i4}<Coding guid=\"{_guid(f'coding:case:{case}:{sel_key}')}\" "
                         f"creatingUser=\"{user}\">{i5}<CodeRef targetGUID=\"{case}\" />"
-                        f"{i4}</Coding>" for case in self._case_codings.get(sel_guid, ())) +
-                    f"{i3}</PlainTextSelection>")
+                        f"{i4}</Coding>" for case in self._case_codings.get(sel_guid, ()))
+                    + (f"{i4}<NoteRef targetGUID=\"{note[0]}\" />" if note else "")
+                    + f"{i3}</PlainTextSelection>")
                 if len(out) >= 256:
                     yield "".join(out)
                     out.clear()
             yield "".join(out) + self._variable_values(3, values) + f"{_indent(2)}</TextSource>"
         yield f"{_indent(1)}</Sources>"
+        if self._notes:
+            yield f"{_indent(1)}<Notes>" + "".join(
+                f"{_indent(2)}<Note guid=\"{note_guid}\" name=\"{_attr_text(name)}\" "
+                f"creatingUser=\"{by}\">{_leaf(3, 'PlainTextContent', '', text)}"
+                f"{_indent(2)}</Note>"
+                for note_guid, name, by, text in self._notes.values()) + f"{_indent(1)}</Notes>"
         if self.description:
             yield _leaf(1, "Description", "", self.description)
         yield "\n</Project>\n"
@@ -470,9 +494,15 @@ def _source_description(doc: dict, file_name: str) -> str:
 
 
 def _selection_description(seg: dict, row: dict, what: str) -> str:
+    reviewed = {"accepted": "accepted by", "added": "added by"}.get(row.get("status", ""))
     return (f"{what}. Segment {seg['segment_id']} ({seg.get('kind', '')}) "
             f"[{seg['start']}:{seg['end']}]. Evidence [{row['evidence_start']}:"
-            f"{row['evidence_end']}] by rule {row['rule']}: \u201c{row['evidence_text']}\u201d")
+            f"{row['evidence_end']}] by rule {row['rule']}: \u201c{row['evidence_text']}\u201d"
+            + (f". Review: {reviewed} {row['reviewer']}" if reviewed else ""))
+
+
+def _reviewer_guid(name: str) -> str:
+    return _guid(f"user:review:{name}")
 
 
 # ------------------------------------------------------------------------------ the archive

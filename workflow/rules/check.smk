@@ -9,6 +9,7 @@ rule consistency_checks:
         codings="data/processed/codings.csv",
         facets="data/processed/facets.csv",
         breakdowns=BREAKDOWN_TABLES,
+        review_decisions="data/processed/review_decisions.csv",
         raw=raw_files,
     output:
         checks="data/processed/checks.csv",
@@ -30,5 +31,6 @@ rule consistency_checks:
         " --documents {input.documents:q} --segments {input.segments:q}"
         " --codings {input.codings:q} --facets {input.facets:q}"
         " --breakdowns {input.breakdowns:q} --severity {params.severity:q}"
+        " --review-decisions {input.review_decisions:q}"
         " --checks {output.checks:q} --items {output.check_items:q}"
         " --key-points {output.key_points:q}"

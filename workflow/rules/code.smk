@@ -1,5 +1,6 @@
 # Coding: apply the codebook to every segment. A codebook edit reruns this and what follows,
-# never ingestion.
+# never ingestion. Its output is the automatic coding; review.smk merges the researchers'
+# decisions over it into codings.csv and facets.csv, which everything downstream reads.
 
 
 rule theme_codings:
@@ -9,8 +10,8 @@ rule theme_codings:
         segments="data/processed/segments.csv",
         raw=raw_files,
     output:
-        codings="data/processed/codings.csv",
-        facets="data/processed/facets.csv",
+        codings="data/processed/codings_auto.csv",
+        facets="data/processed/facets_auto.csv",
     benchmark:
         "benchmarks/results/rules/theme_codings.tsv"
     resources:

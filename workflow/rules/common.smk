@@ -6,6 +6,7 @@ from snakemake.io import strip_wildcard_constraints
 
 from qualtrace.corpus import discover, ingestion_batches, refuse_duplicate_files
 from qualtrace.provenance import pin_source_date_epoch
+from qualtrace.review.decisions import REVIEW_GLOB, refuse_bad_decision_files
 
 # Outputs carry no clock time: dates come from SOURCE_DATE_EPOCH, by default the last commit's.
 pin_source_date_epoch(workflow.basedir)
@@ -41,6 +42,12 @@ wildcard_constraints:
 
 GOLD = sorted({p for pattern in config.get("gold", {}).get("patterns", []) for p in glob(pattern)})
 
+# Review decisions (inputs): checked before any job runs, so a bad row removes no built output.
+REVIEW = sorted(glob(REVIEW_GLOB))
+refuse_bad_decision_files(REVIEW, config["codebook"])
+# The conflict policy as canonical JSON: changing it reruns the merge.
+REVIEW_POLICY = json.dumps(config.get("review", {}), sort_keys=True)
+
 BREAKDOWN_TABLES = [
     f"data/processed/{name}.csv"
     for name in (
@@ -67,6 +74,10 @@ def parsed_documents(wildcards=None):
 
 def raw_files(wildcards=None):
     return [DOCUMENTS[doc] for doc in sorted(DOCUMENTS)]
+
+
+def review_files(wildcards=None):
+    return REVIEW
 
 
 def gold_files(wildcards=None):

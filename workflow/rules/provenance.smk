@@ -6,6 +6,7 @@ rule run_manifest:
         documents="data/processed/documents.csv",
         codebook=config["codebook"],
         config=workflow.configfiles,
+        review=review_files,
     output:
         "data/processed/run_manifest.json",
     benchmark:
@@ -19,7 +20,8 @@ rule run_manifest:
         ENVIRONMENT
     shell:
         "python -m qualtrace --log {log:q} manifest --documents {input.documents:q}"
-        " --codebook {input.codebook:q} --config {input.config:q} --output {output:q}"
+        " --codebook {input.codebook:q} --config {input.config:q}"
+        " --review-decisions {input.review:q} --output {output:q}"
 
 
 rule provenance_manifest:

@@ -8,7 +8,8 @@ from .base import Tables
 
 
 def load_tables(documents: str, segments: str, codings: str, facets: str,
-                breakdowns: list[str], codebook=None) -> Tables:
+                breakdowns: list[str], codebook=None,
+                review_decisions: str | None = None) -> Tables:
     docs = read_csv(documents)
     raw_bytes, raw_texts = {}, {}
     for doc in docs:
@@ -20,4 +21,5 @@ def load_tables(documents: str, segments: str, codings: str, facets: str,
         documents=docs, segments=read_csv(segments), codings=read_csv(codings),
         facets=read_csv(facets),
         breakdowns={Path(p).stem: read_csv(p) for p in sorted(breakdowns)},
-        raw_bytes=raw_bytes, raw_texts=raw_texts, codebook=codebook)
+        raw_bytes=raw_bytes, raw_texts=raw_texts, codebook=codebook,
+        review_decisions=read_csv(review_decisions) if review_decisions else [])

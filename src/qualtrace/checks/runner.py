@@ -1,7 +1,7 @@
 """Run every check in a fixed order and turn results into table rows."""
 from __future__ import annotations
 
-from . import content, counts, integrity
+from . import content, counts, integrity, review
 from .base import CheckResult, Tables
 
 DEFAULT_SEVERITY = {
@@ -16,6 +16,7 @@ DEFAULT_SEVERITY = {
     "codebook_health": "info",
     "quotation_shape": "warning",
     "document_structure": "warning",
+    "review": "warning",
 }
 
 
@@ -37,6 +38,7 @@ def run_checks(tables: Tables, severity: dict[str, str] | None = None):
         content.attribution_labels(tables), content.cross_references(tables), support,
         content.codebook_health(tables), integrity.boilerplate(tables),
         content.quotation_shape(tables), content.document_structure(tables),
+        review.review_decisions(tables),
     ]
     check_rows, item_rows, errors = [], [], []
     for result in results:

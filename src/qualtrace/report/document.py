@@ -14,7 +14,8 @@ from pathlib import Path
 
 from .. import __version__
 from ..io import atomic_write_text, spreadsheet_cell, write_csv
-from . import appendix, checks, crosstabs, findings, keypoints, overview, themes, validity
+from . import (appendix, checks, crosstabs, findings, keypoints, overview, review, themes,
+               validity)
 from .data import ReportData
 from .figures import charts
 from .markdown import md_literal
@@ -56,6 +57,7 @@ def build(data: ReportData, context: Context) -> tuple[str, list[dict[str, str]]
         keypoints.section(reg, data),
         checks.section(reg, data),
         validity.section(reg, data),
+        review.section(reg, data),
     ]
     rulegraph = None
     if context.rulegraph_svg:
