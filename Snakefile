@@ -27,6 +27,7 @@ include: "workflow/rules/report.smk"
 
 
 rule all:
+    default_target: True
     input:
         "data/processed/documents.csv",
         "data/processed/segments.csv",
@@ -46,4 +47,3 @@ rule all:
         REPORT_OUTPUTS,
         "reports/provenance.json",
         "ro-crate-metadata.json",
-    default_target: True
