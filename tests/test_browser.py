@@ -102,3 +102,29 @@ def test_hostile_source_text_runs_nothing(browser, injection, tmp_path):
     page.screenshot(path=str(screenshot_dir(tmp_path) / "report-injection.png"), full_page=False)
     assert_quiet(seen, html)
     page.close()
+
+
+# Computed styles that show the report's own CSS is applied (not the browser's defaults).
+STYLE_PROBE = """() => {
+  const num = document.querySelector('a.num');
+  const table = document.querySelector('table');
+  return {body: getComputedStyle(document.body).maxWidth,
+          num: getComputedStyle(num).textDecorationStyle,
+          table: getComputedStyle(table).display,
+          cell: getComputedStyle(document.querySelector('td')).overflowWrap};
+}"""
+
+
+def test_report_css_is_applied_in_both_renders(browser, mini_build, quarto_mini, tmp_path):
+    """The Quarto render carries the same styles as the pandoc one (Quarto used to drop them)."""
+    styles = {}
+    for name, html in (("pandoc", mini_build / "reports/summary.html"),
+                       ("quarto", quarto_mini / "summary.html")):
+        page, seen = open_report(browser, html)
+        styles[name] = page.evaluate(STYLE_PROBE)
+        page.screenshot(path=str(screenshot_dir(tmp_path) / f"report-top-{name}.png"))
+        assert_quiet(seen, html)
+        page.close()
+    assert styles["pandoc"] == {"body": "960px", "num": "dotted", "table": "block",
+                                "cell": "anywhere"}
+    assert styles["quarto"] == styles["pandoc"]

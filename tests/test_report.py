@@ -25,9 +25,11 @@ def page(mini_build):
 def test_source_is_a_quarto_document_with_numbers_computed(mini_build):
     qmd = (mini_build / "reports/summary.qmd").read_text(encoding="utf-8")
     front = qmd.split("\n---\n", 1)[0]
-    for key in ("title:", "toc: true", "format:", "  html:", "    embed-resources: true",
-                "  typst:"):
+    for key in ("title:", "format:", "  html:", "    embed-resources: true", "    toc: true",
+                "  typst:", "    include-in-header:", "    shift-heading-level-by: -1"):
         assert f"\n{key}" in front, key
+    # Quarto drops raw blocks in a top-level header-includes (styles and Typst rules with it).
+    assert "\nheader-includes:" not in front
     assert not re.search(r"^```\{(python|r|julia|ojs)", qmd, re.MULTILINE)  # no code cells
     assert "](#ev-theme-" in qmd
 
@@ -217,9 +219,13 @@ def test_quarto_renders_the_same_file_when_on_path(monkeypatch, tmp_path):
     render(reports / "summary.qmd", engine, html=str(tmp_path / "out.html"),
            pdf=str(reports / "summary.pdf"))
     calls = (tmp_path / "calls").read_text().splitlines()
-    assert calls == [f"{reports} render summary.qmd --to html",
-                     f"{reports} render summary.qmd --to typst"]
+    private = reports / ".summary.quarto"  # a private copy, so nothing is left in reports/
+    assert calls == [f"{private} render summary.qmd --to html",
+                     f"{private} render summary.qmd --to typst --lua-filter "
+                     f"{render.__globals__['TYPST_LITERAL_FILTER']}"]
     assert (tmp_path / "out.html").read_text() == "html\n"
+    assert (reports / "summary.pdf").read_text() == "pdf\n"
+    assert sorted(p.name for p in reports.iterdir()) == ["summary.pdf", "summary.qmd"]
 
 
 def test_rule_graph_falls_back_to_dot_text_without_graphviz(mini_build, tmp_path, monkeypatch):

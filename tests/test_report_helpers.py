@@ -58,3 +58,50 @@ def pdf_text(path: Path) -> str | None:
 
 def squeeze(text: str) -> str:
     return "".join(text.split())
+
+
+def quarto_launcher() -> Path | None:
+    """A real Quarto: $QUALTRACE_QUARTO (what .ci/run installs from the kit) or PATH's."""
+    import os
+
+    found = os.environ.get("QUALTRACE_QUARTO") or shutil.which("quarto")
+    return Path(found) if found and Path(found).is_file() else None
+
+
+def require_quarto() -> Path:
+    """The launcher, or skip (fail when QUALTRACE_REQUIRE_QUARTO=1, as in CI)."""
+    import os
+
+    import pytest
+
+    launcher = quarto_launcher()
+    if launcher is None:
+        if os.environ.get("QUALTRACE_REQUIRE_QUARTO") == "1":
+            pytest.fail("QUALTRACE_REQUIRE_QUARTO=1 but no Quarto: set QUALTRACE_QUARTO to the "
+                        "kit's bin/quarto (bash ../shared/tools/quarto/setup.sh PREFIX)")
+        pytest.skip("no Quarto (set QUALTRACE_QUARTO or put quarto on PATH)")
+    return launcher
+
+
+def quarto_render_copy(work: Path, out: Path, launcher: Path) -> Path:
+    """Render a copy of `work`'s reports/ with Quarto (engine `auto`, Quarto on PATH only
+    meanwhile) into `out`/summary.{html,pdf}; checks nothing is left beside the .qmd."""
+    import os
+
+    import pytest
+
+    from qualtrace.report.render import render, resolve
+
+    reports = out / "reports"
+    shutil.copytree(work / "reports", reports,
+                    ignore=shutil.ignore_patterns("summary.html", "summary.pdf"))
+    before = sorted(p.name for p in reports.iterdir())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATH", f"{launcher.parent}{os.pathsep}{os.environ['PATH']}")
+        engine = resolve("auto")
+        assert engine.name == "quarto" and engine.versions["quarto"] == "1.7.34"
+        render(reports / "summary.qmd", engine, html=str(out / "summary.html"),
+               pdf=str(out / "summary.pdf"))
+    # Nothing left behind: no .quarto/, summary_files/, summary.typ, no private folder.
+    assert sorted(p.name for p in reports.iterdir()) == before
+    return reports

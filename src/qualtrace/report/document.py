@@ -19,9 +19,11 @@ from .data import ReportData
 from .figures import charts
 from .markdown import md_literal
 from .numbers import REPORT_NUMBER_FIELDS, Registry
-from .style import header_includes, source_date
+from .style import html_header, source_date, typst_header
 
 
+# A font bundled with Typst (both engines' Typst finds it without the machine's fonts).
+TYPST_FONT = "Libertinus Serif"
 SUBTITLE = ("Themes, stakeholder groups and areas, with every number traced to its source "
             "passages")
 
@@ -83,11 +85,8 @@ def front_matter(data: ReportData, context: Context) -> str:
         lines.append(f"date: {_yaml(date.isoformat())}")
     lines += [
         "lang: en-GB",
-        "toc: true",
-        "toc-depth: 2",
         "toc-title: Contents",
-        "papersize: a4",
-        "margin:",
+        "margin:",  # Typst page margins (a map, so top-level: pandoc reads it from here too)
         "  x: 2cm",
         "  y: 2cm",
         "format:",
@@ -97,19 +96,27 @@ def front_matter(data: ReportData, context: Context) -> str:
         "    html-math-method: plain",
         "    toc: true",
         "    toc-depth: 2",
+        "    include-in-header:",
+        "      text: |",
+        _indent(html_header(), 8),
         "  typst:",
         "    toc: true",
-        "    toc-depth: 2",
+        "    toc-depth: 1",
         "    papersize: a4",
         "    fontsize: 10pt",
-        "    margin:",
-        "      x: 2cm",
-        "      y: 2cm",
-        "header-includes: |",
-        header_includes(date),
+        f"    mainfont: {TYPST_FONT}",
+        "    page-numbering: \"1\"",
+        "    shift-heading-level-by: -1",
+        "    include-in-header:",
+        "      text: |",
+        _indent(typst_header(date), 8),
         "---",
     ]
     return "\n".join(lines)
+
+
+def _indent(text: str, n: int) -> str:
+    return "\n".join(" " * n + line if line else "" for line in text.splitlines())
 
 
 def _yaml(text: str) -> str:

@@ -1,4 +1,9 @@
-"""Styles carried inside the .qmd (header-includes), so Quarto and pandoc see the same ones.
+"""Styles carried inside the .qmd, so Quarto and pandoc see the same ones.
+
+They are written per format as `include-in-header: text:` (Quarto reads that; it drops raw
+blocks in a top-level `header-includes`), and the pandoc path passes the same text with `-H`
+(render.pandoc_options). Typst headings are shifted up one level in both engines (Quarto does
+that for a document without level-1 headings), so a section (`##`) is a Typst level-1 heading.
 
 HTML: readable on a laptop and a phone (a measure of ~60em, tables that scroll sideways on a
 narrow screen, figures that scale), an evidence block that lights up when a number is clicked.
@@ -43,6 +48,10 @@ mark { background: #ffe58a; padding: 0 0.1em; }
 """.strip()
 
 
+def html_header() -> str:
+    return f"<style>\n{CSS}\n</style>"
+
+
 def typst_header(date: _dt.date | None) -> str:
     document_date = (f"datetime(year: {date.year}, month: {date.month}, day: {date.day})"
                      if date else "none")
@@ -52,15 +61,8 @@ def typst_header(date: _dt.date | None) -> str:
         "#show table: set text(size: 8.5pt)",
         "#show raw: set text(size: 8pt)",
         "#show link: set text(fill: rgb(\"#1f4e79\"))",
-        "#show heading.where(level: 2): it => { pagebreak(weak: true); it }",
+        "#show heading.where(level: 1, outlined: true): it => { pagebreak(weak: true); it }",
     ])
-
-
-def header_includes(date: _dt.date | None) -> str:
-    """The `header-includes` value: one raw HTML block and one raw Typst block."""
-    css = "\n".join("  " + line for line in CSS.splitlines())
-    typ = "\n".join("  " + line for line in typst_header(date).splitlines())
-    return f"  ```{{=html}}\n  <style>\n{css}\n  </style>\n  ```\n  ```{{=typst}}\n{typ}\n  ```"
 
 
 def source_date(environ) -> _dt.date | None:
