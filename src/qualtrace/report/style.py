@@ -53,15 +53,25 @@ def html_header() -> str:
 
 
 def typst_header(date: _dt.date | None) -> str:
+    """Typst rules for the PDF, the same in both engines.
+
+    Tables: smaller text, ragged right (a justified narrow cell is all gaps), no hyphenation
+    (headers stay whole words; a path breaks only at its slashes). Inline code (segment ids,
+    item ids) may break after `_` and `-`, so an id wraps inside its cell instead of running
+    over the next column. A table's caption stays on the page of its table.
+    """
     document_date = (f"datetime(year: {date.year}, month: {date.month}, day: {date.day})"
                      if date else "none")
     return "\n".join([
         f"#set document(date: {document_date})",
         "#show figure: set block(breakable: true)",
-        "#show table: set text(size: 8.5pt)",
+        "#show figure.caption: it => block(sticky: true, it)",
+        "#show table: set text(size: 8.5pt, hyphenate: false)",
+        "#show table: set par(justify: false)",
+        "#show heading: set text(hyphenate: false)",
         "#show raw: set text(size: 8pt)",
+        "#show raw.where(block: false): it => { show regex(\"[_-]\"): m => m + sym.zws; it }",
         "#show link: set text(fill: rgb(\"#1f4e79\"))",
-        "#show heading.where(level: 1, outlined: true): it => { pagebreak(weak: true); it }",
     ])
 
 

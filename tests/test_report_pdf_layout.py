@@ -1,0 +1,61 @@
+"""The PDF reads cleanly: no word printed over another (ids that ran into the next column),
+no table caption left at a page foot without its table. Word boxes are read back from the PDF
+with poppler's `pdftotext -bbox-layout`; run on the seeds, the mini corpus (both engines) and
+the hostile-text fixture."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import pdf_layout
+from test_report_helpers import INJECTION, build_once, pdf_text
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not pdf_layout.available(),
+                                 reason="pdftotext (poppler-utils) is not installed")]
+CAPTION = re.compile(r"^\s*Table \d+:")
+
+
+@pytest.fixture(scope="module")
+def injection(tmp_path_factory):
+    return build_once("injection", INJECTION, tmp_path_factory)
+
+
+def assert_clean(pdf):
+    clashes = pdf_layout.overlapping(pdf)
+    assert not clashes, [f"p.{a.page}: {a.text!r} over {b.text!r}" for a, b in clashes[:10]]
+    for n, page in enumerate(pdf_text(pdf).split("\f"), start=1):
+        lines = [line for line in page.splitlines() if line.strip()]
+        body = lines[:-1] if lines and lines[-1].strip().isdigit() else lines  # page number
+        assert not (body and CAPTION.match(body[-1])), f"p.{n}: caption without its table"
+
+
+def test_seeds_pdf_has_no_overlapping_words(seeds_build):
+    assert_clean(seeds_build / "reports/summary.pdf")
+
+
+def test_mini_pdf_has_no_overlapping_words(mini_build):
+    assert_clean(mini_build / "reports/summary.pdf")
+
+
+def test_hostile_text_pdf_has_no_overlapping_words(injection):
+    assert_clean(injection / "reports/summary.pdf")
+
+
+def test_quarto_pdf_has_no_overlapping_words(quarto_mini):
+    assert_clean(quarto_mini / "summary.pdf")
+
+
+def test_overlap_check_finds_words_printed_over_each_other(tmp_path):
+    """The check itself: a page with a long id run into the next column is caught."""
+    import typst
+
+    (tmp_path / "clash.typ").write_text(
+        '#table(columns: (2cm, 4cm), stroke: none, [`000_fa96d3d651fb901c-0045`], '
+        '[spellings of one group])\n', encoding="utf-8")
+    (tmp_path / "clash.pdf").write_bytes(typst.compile(str(tmp_path / "clash.typ")))
+    assert pdf_layout.overlapping(tmp_path / "clash.pdf")
+    (tmp_path / "fine.typ").write_text("Two words.\n", encoding="utf-8")
+    (tmp_path / "fine.pdf").write_bytes(typst.compile(str(tmp_path / "fine.typ")))
+    assert not pdf_layout.overlapping(tmp_path / "fine.pdf")
