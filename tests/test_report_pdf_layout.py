@@ -31,20 +31,27 @@ def assert_clean(pdf):
         assert not (body and CAPTION.match(body[-1])), f"p.{n}: caption without its table"
 
 
-def test_seeds_pdf_has_no_overlapping_words(seeds_build):
-    assert_clean(seeds_build / "reports/summary.pdf")
+DOCUMENTS = pytest.mark.parametrize("doc", ["summary", "evidence"])
 
 
-def test_mini_pdf_has_no_overlapping_words(mini_build):
-    assert_clean(mini_build / "reports/summary.pdf")
+@DOCUMENTS
+def test_seeds_pdf_has_no_overlapping_words(seeds_build, doc):
+    assert_clean(seeds_build / f"reports/{doc}.pdf")
 
 
-def test_hostile_text_pdf_has_no_overlapping_words(injection):
-    assert_clean(injection / "reports/summary.pdf")
+@DOCUMENTS
+def test_mini_pdf_has_no_overlapping_words(mini_build, doc):
+    assert_clean(mini_build / f"reports/{doc}.pdf")
 
 
-def test_quarto_pdf_has_no_overlapping_words(quarto_mini):
-    assert_clean(quarto_mini / "summary.pdf")
+@DOCUMENTS
+def test_hostile_text_pdf_has_no_overlapping_words(injection, doc):
+    assert_clean(injection / f"reports/{doc}.pdf")
+
+
+@DOCUMENTS
+def test_quarto_pdf_has_no_overlapping_words(quarto_mini, doc):
+    assert_clean(quarto_mini / f"{doc}.pdf")
 
 
 def test_overlap_check_finds_words_printed_over_each_other(tmp_path):

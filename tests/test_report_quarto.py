@@ -8,14 +8,16 @@ pandoc path: Quarto is on PATH only while these render.
 """
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 
-from test_report_helpers import (INJECTION, SECTIONS, build_once, pdf_text, quarto_render_copy,
-                                 require_quarto, soup, squeeze)
+from test_report_helpers import (INJECTION, SECTIONS, assert_pdf_links_only_to_evidence,
+                                 build_once, pdf_text, quarto_render_copy, require_quarto, soup,
+                                 squeeze)
 from test_report_injection import LITERALS
 
 pytestmark = pytest.mark.slow
@@ -32,9 +34,8 @@ def _structure(page: BeautifulSoup) -> dict:
         if table is not None:
             tables[holder["id"]] = len(table.select("tbody tr"))
     links = sorted(a["href"] for a in page.select("a.num"))
-    anchors = sorted(e["id"] for e in page.select(".evidence[id]"))
     css = " ".join(s.get_text() for s in page.find_all("style"))
-    return {"headings": headings, "tables": tables, "links": links, "anchors": anchors,
+    return {"headings": headings, "tables": tables, "links": links,
             "css": "max-width: 60em" in css and ".evidence:target" in css}
 
 
@@ -46,15 +47,24 @@ def test_quarto_html_has_the_pandoc_structure_and_styles(quarto_mini, mini_build
     assert quarto["headings"] == pandoc["headings"]
     assert quarto["tables"] == pandoc["tables"] and len(quarto["tables"]) >= 4
     assert quarto["links"] == pandoc["links"] and len(quarto["links"]) > 50
-    assert quarto["anchors"] == pandoc["anchors"]
-    assert set(quarto["links"]) <= {f"#{a}" for a in quarto["anchors"]}
+    evidence = {doc: BeautifulSoup(path.read_text("utf-8"), "html.parser") for doc, path in
+                (("pandoc", mini_build / "reports/evidence.html"),
+                 ("quarto", quarto_mini / "evidence.html"))}
+    entries = {doc: sorted(e["id"] for e in page.select(".evidence[id]"))
+               for doc, page in evidence.items()}
+    assert entries["quarto"] == entries["pandoc"]
+    assert {h.split("#", 1)[1] for h in quarto["links"]} == set(entries["quarto"])
+    assert _structure(evidence["quarto"])["css"]
 
 
 def test_quarto_html_is_self_contained(quarto_mini):
-    page = BeautifulSoup((quarto_mini / "summary.html").read_text("utf-8"), "html.parser")
-    assert not page.find_all(["script", "link", "iframe", "object", "embed"])
-    assert all(t["src"].startswith("data:") for t in page.find_all(src=True))
-    assert all(t["href"].startswith("#") for t in page.find_all(href=True))
+    for doc in ("summary", "evidence"):
+        page = BeautifulSoup((quarto_mini / f"{doc}.html").read_text("utf-8"), "html.parser")
+        assert not page.find_all(["script", "link", "iframe", "object", "embed"])
+        assert all(t["src"].startswith("data:") for t in page.find_all(src=True))
+        assert all(re.match(r"#|evidence\.html(#|$)|summary\.html(#|$)", t["href"])
+                   for t in page.find_all(href=True))
+    assert_pdf_links_only_to_evidence(quarto_mini / "summary.pdf", quarto_mini / "evidence.pdf")
 
 
 def pdf_info(path: Path) -> dict[str, str]:
@@ -76,16 +86,15 @@ def test_quarto_pdf_has_the_pandoc_sections_headings_and_date(quarto_mini, mini_
     lines = {line.strip() for line in text.splitlines()}
     for section in SECTIONS:
         assert section in lines, section
-    # Sections start a page in both renders (the Typst rule Quarto used to drop).
+    # Page 1 holds the contents and the overview in both renders (no page per section).
     for render in (quarto_mini / "summary.pdf", mini_build / "reports/summary.pdf"):
-        pages = pdf_text(render).split("\f")
-        starts = [p.strip().splitlines()[0].strip() for p in pages if p.strip()]
-        assert "Key findings" in starts and "Consistency checks" in starts, render
+        first = {line.strip() for line in pdf_text(render).split("\f")[0].splitlines()}
+        assert {"Contents", "Overview"} <= first, render
 
 
 def test_quarto_render_is_byte_identical_twice(quarto_mini, tmp_path):
     quarto_render_copy(quarto_mini, tmp_path, require_quarto())  # its reports/ copy, rendered again elsewhere
-    for name in ("summary.html", "summary.pdf"):
+    for name in ("summary.html", "summary.pdf", "evidence.html", "evidence.pdf"):
         assert (tmp_path / name).read_bytes() == (quarto_mini / name).read_bytes(), name
 
 
@@ -93,10 +102,12 @@ def test_quarto_prints_hostile_source_text_literally(tmp_path_factory, tmp_path)
     launcher = require_quarto()
     built = build_once("injection", INJECTION, tmp_path_factory)
     quarto_render_copy(built, tmp_path, launcher)
-    page = BeautifulSoup((tmp_path / "summary.html").read_text("utf-8"), "html.parser")
-    assert not page.find_all(["script", "iframe", "object", "embed", "link", "math"])
-    html_text = squeeze(page.get_text())
-    pdf = squeeze(pdf_text(tmp_path / "summary.pdf") or "")
+    html_text = pdf = ""
+    for doc in ("summary", "evidence"):
+        page = BeautifulSoup((tmp_path / f"{doc}.html").read_text("utf-8"), "html.parser")
+        assert not page.find_all(["script", "iframe", "object", "embed", "link", "math"])
+        html_text += squeeze(page.get_text())
+        pdf += squeeze(pdf_text(tmp_path / f"{doc}.pdf") or "")
     for literal in LITERALS:
         assert squeeze(literal) in html_text, literal
         if pdf:
