@@ -13,9 +13,9 @@ from qualtrace.io import read_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 INJECTION = ROOT / "tests" / "fixtures" / "injection"
-SECTIONS = ["Overview", "Key findings", "Themes", "Stakeholders and areas",
-            "Theme co-occurrence", "Key points and their evidence", "Consistency checks",
-            "Coding validity", "Provenance"]
+SECTIONS = ["Overview", "How to read this report, and its limits", "Key findings", "Themes",
+            "Stakeholders and areas", "Theme co-occurrence", "Key points and their evidence", "Consistency checks",
+            "Uncoded segments", "Coding validity", "Provenance"]
 _BUILDS: dict[str, Path] = {}
 
 
@@ -138,3 +138,19 @@ def assert_pdf_links_only_to_evidence(summary: Path, evidence: Path) -> None:
     assert {u.split("#", 1)[1] for u in links if "#" in u} <= named
     back = pdf_links(evidence)
     assert all(re.fullmatch(r"summary\.pdf(#[A-Za-z0-9_.-]+)?", u) for u in back), back[:5]
+
+
+def section_of(page: BeautifulSoup, anchor: str) -> BeautifulSoup:
+    """A section's content: the element with the id if it wraps it (Quarto's <section>), else
+    its heading and everything up to the next heading of the same or a higher level."""
+    head = page.find(id=anchor)
+    assert head is not None, anchor
+    if not re.fullmatch(r"h[1-6]", head.name):
+        return head
+    level = int(head.name[1])
+    parts = [str(head)]
+    for sib in head.find_next_siblings():
+        if re.fullmatch(r"h[1-6]", sib.name or "") and int(sib.name[1]) <= level:
+            break
+        parts.append(str(sib))
+    return BeautifulSoup("".join(parts), "html.parser")

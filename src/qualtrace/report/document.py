@@ -17,7 +17,8 @@ from pathlib import Path
 
 from .. import __version__
 from ..io import atomic_write_text, write_csv
-from . import appendix, checks, crosstabs, findings, keypoints, overview, themes, validity
+from . import (appendix, checks, crosstabs, findings, keypoints, overview, reading, themes,
+               uncoded, validity)
 from .data import ReportData
 from .figures import charts
 from .markdown import md_literal
@@ -55,11 +56,13 @@ def build(data: ReportData, context: Context) -> tuple[str, str, list[dict[str, 
     specs = figure_specs(data, context.figures_dir)
     sections = {
         "overview": overview.section(reg, data, context.renderer),
+        "how_to_read": reading.section(reg, data),
         "findings": findings.section(reg, data),
         "themes": themes.section(reg, data, specs),
         "crosstabs": crosstabs.section(reg, data, specs),
         "keypoints": keypoints.section(reg, data),
         "checks": checks.section(reg, data),
+        "uncoded": uncoded.section(reg, data),
         "validity": validity.section(reg, data),
     }
     rulegraph = None

@@ -16,7 +16,9 @@ def _environment():
     return jinja2.Environment(
         loader=jinja2.FunctionLoader(lambda name: template_text(name)),
         autoescape=False, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-        trim_blocks=True, lstrip_blocks=True)
+        trim_blocks=True, lstrip_blocks=True,
+        # `{#id}` is Markdown (a heading's id), so template comments are `{## ... ##}`
+        comment_start_string="{##", comment_end_string="##}")
 
 
 @lru_cache(maxsize=None)
