@@ -10,7 +10,7 @@ from .markdown import evidence_anchor, excerpt, md_literal, span, strip_bullet
 from .media import code_block, figure
 from .numbers import Item, Registry
 
-EXCERPT_CHARS = 300
+EXCERPT_CHARS = 200
 _HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -27,7 +27,7 @@ def evidence(reg: Registry, data: ReportData) -> str:
              "```{=typst}\n#set text(size: 8pt)\n#set par(justify: false)\n```",
              "For every number in the report that has passages behind it: what was counted "
              "(the query on the tables in `data/processed/`) and each passage, with its "
-             "document, line and segment id. Excerpts are cut to about 300 characters; the "
+             "document, line and segment id. Excerpts are cut to about 200 characters; the "
              "words where a theme's rule fired are highlighted. `qualtrace trace <item id>` "
              "prints the full passages with their character offsets. Numbers that count "
              "nothing (zero cells) have no entry here; they are in "
