@@ -11,7 +11,7 @@ import pytest
 from qualtrace.io import read_csv
 from qualtrace.report import contrast
 from qualtrace.report.numbers import Registry
-from test_report_helpers import evidence_item, numbers, passages, section_of, soup
+from test_report_helpers import ROOT, evidence_item, numbers, passages, section_of, soup
 
 
 def test_contrast_cues_are_found_as_written_and_listed_once():
@@ -108,8 +108,23 @@ def test_key_point_support_says_what_it_checked(mini_build):
 
 @pytest.mark.slow
 def test_seeds_validity_is_marked_as_tuned_on(seeds_build):
+    import jsonschema
+    import yaml
+
+    from qualtrace.validation import BY_SET_FIELDS
+
     rows = read_csv(seeds_build / "data/processed/coding_validation_by_set.csv")
     assert rows and {(r["gold_set"], r["tuned"]) for r in rows} == {("seeds", "true")}
+    spec = yaml.safe_load((ROOT / "workflow/schemas/coding_validation_by_set.schema.yaml")
+                          .read_text(encoding="utf-8"))
+    assert BY_SET_FIELDS == spec["required"]
+    for row in rows:
+        jsonschema.validate(row, spec)
+    pooled = {(r["label_set"], r["label"]): r for r in
+              read_csv(seeds_build / "data/processed/coding_validation.csv")}
+    for r in rows:  # one set: its scores are the pooled ones
+        assert {k: v for k, v in r.items() if k not in ("gold_set", "tuned")} == \
+            pooled[(r["label_set"], r["label"])]
     text = " ".join(section_of(soup(seeds_build), "how-to-read").get_text().split())
     assert "tuned on" in text and "optimistic" in text
     assert soup(seeds_build).find(id="tbl-validity-by-set") is not None

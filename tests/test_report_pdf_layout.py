@@ -5,6 +5,7 @@ the hostile-text fixture."""
 from __future__ import annotations
 
 import re
+import subprocess
 
 import pytest
 
@@ -15,6 +16,7 @@ pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not pdf_layout.available(),
                                  reason="pdftotext (poppler-utils) is not installed")]
 CAPTION = re.compile(r"^\s*Table \d+:")
+LINE_END_HYPHEN = re.compile(r"(\w+)([-\u00ad])$")  # Typst's own hyphen is read back as U+00AD
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +24,24 @@ def injection(tmp_path_factory):
     return build_once("injection", INJECTION, tmp_path_factory)
 
 
+def assert_not_hyphenated(pdf, qmd):
+    """A line that ends in a hyphen ends a part the source itself hyphenates ("trauma-" of
+    "trauma-informed"): Typst added no hyphen (no title, header or cell word cut in two)."""
+    source = qmd.read_text(encoding="utf-8").replace("\\-", "-")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout  # reading order, one text line per line
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line, following in zip(lines, lines[1:]):
+        found = LINE_END_HYPHEN.search(line)
+        if found and following[:1].isalpha():  # (ids wrap after "-" before digits)
+            part = found.group(1)
+            assert found.group(2) == "-" and re.search(rf"\b{re.escape(part)}-\w", source), \
+                f"hyphenated by the layout: {part}- / {following[:30]}"
+
+
 def assert_clean(pdf):
+    assert_not_hyphenated(pdf, pdf.with_suffix(".qmd") if pdf.with_suffix(".qmd").exists()
+                          else pdf.parent / "reports" / pdf.with_suffix(".qmd").name)
     clashes = pdf_layout.overlapping(pdf)
     assert not clashes, [f"p.{a.page}: {a.text!r} over {b.text!r}" for a, b in clashes[:10]]
     for n, page in enumerate(pdf_text(pdf).split("\f"), start=1):
@@ -66,3 +85,16 @@ def test_overlap_check_finds_words_printed_over_each_other(tmp_path):
     (tmp_path / "fine.typ").write_text("Two words.\n", encoding="utf-8")
     (tmp_path / "fine.pdf").write_bytes(typst.compile(str(tmp_path / "fine.typ")))
     assert not pdf_layout.overlapping(tmp_path / "fine.pdf")
+
+
+def test_hyphenation_check_finds_a_word_cut_by_the_layout(tmp_path):
+    import typst
+
+    words = "internationalisation responsibilities characteristically " * 4
+    (tmp_path / "cut.typ").write_text(
+        '#set text(lang: "en", hyphenate: true)\n#set par(justify: true)\n'
+        f"#block(width: 2.5cm)[{words}]\n", encoding="utf-8")
+    (tmp_path / "cut.pdf").write_bytes(typst.compile(str(tmp_path / "cut.typ")))
+    (tmp_path / "cut.qmd").write_text(words, encoding="utf-8")
+    with pytest.raises(AssertionError, match="hyphenated by the layout"):
+        assert_not_hyphenated(tmp_path / "cut.pdf", tmp_path / "cut.qmd")
