@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from .io import formula_start
 from .matcher import Matcher, TermSyntaxError, term_regex
 from .yamlcheck import Reporter, load_with_positions, validate
 
@@ -159,6 +160,7 @@ class _TermNames:
     regex_terms = frozenset()
 
     def __init__(self):
+        self.origin: dict[int, str] = {}
         self.terms: list[str] = []
         self._index: dict[str, int] = {}
 
@@ -182,9 +184,11 @@ class _Compiler:
         self.rule_count = 0
         self.defaults = self.data.get("settings", {})
 
-    def terms(self, items, path) -> list[int]:
-        """Expand @vocab references and register every term; return term indices."""
+    def terms(self, items, path, owner: str = "") -> list[int]:
+        """Expand @vocab references and register every term; return term indices. `owner`
+        names what the terms serve (e.g. "rule 'x/y'"), for messages about regex terms."""
         out: list[int] = []
+        owner = owner or _context(self.data, tuple(path))
         for i, item in enumerate(items):
             if item.startswith("@"):
                 ref = item[1:]
@@ -192,12 +196,16 @@ class _Compiler:
                     hint = difflib.get_close_matches(ref, list(self.vocab), n=1)
                     self.rep.fail(list(path) + [i], f"refers to unknown vocab list {item!r}"
                                   + (f" (did you mean '@{hint[0]}'?)" if hint else ""))
-                out.extend(self.terms(self.vocab[ref], ("vocab", ref)))
+                out.extend(self.terms(self.vocab[ref], ("vocab", ref), owner))
                 continue
             try:
-                out.append(self.matcher.add(item))
+                t = self.matcher.add(item)
             except TermSyntaxError as err:
                 self.rep.fail(list(path) + [i], str(err))
+            if item.strip().startswith("re:") and t not in self.matcher.origin:
+                where = self.rep.where(list(path) + [i])
+                self.matcher.origin[t] = f"{where}: {owner}" if owner else where
+            out.append(t)
         return list(dict.fromkeys(out))
 
     def rule(self, spec: dict, path: tuple, owner: str, label: str) -> Rule:
@@ -253,7 +261,16 @@ class _Compiler:
         rule.plain_sets = tuple(g for g in rule.group_sets if not regex.intersection(g))
         return rule
 
+    def check_label(self, label: str, path: tuple) -> None:
+        """Labels reach spreadsheet cells (the Taguette CSV, report_numbers.csv, the breakdown
+        tables): one a spreadsheet would run as a formula is refused."""
+        first = formula_start(label)
+        if first:
+            self.rep.fail(list(path) + ["label"], f"label {label!r} starts with {first!r}, which "
+                          "a spreadsheet would run as a formula; start it with a letter or digit")
+
     def label(self, spec: dict, path: tuple, owner: str) -> Label:
+        self.check_label(spec["label"], path)
         lab = Label(
             id=spec["id"], label=spec["label"], definition=spec["definition"].strip(),
             rules=[self.rule(r, path + ("rules", i), owner, spec["id"])
@@ -310,6 +327,7 @@ class _Compiler:
         facets = []
         for i, f in enumerate(data.get("facets", [])):
             fpath = ("facets", i)
+            self.check_label(f["label"], fpath)
             self.check_ids(f["values"], list(fpath) + ["values"], f"{f['id']} value")
             values = [self.label(v, fpath + ("values", j), f["id"])
                       for j, v in enumerate(f["values"])]
