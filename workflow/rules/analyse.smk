@@ -37,6 +37,9 @@ rule coding_validation:
     output:
         coding_validation="data/processed/coding_validation.csv",
         coding_disagreements="data/processed/coding_disagreements.csv",
+        coding_validation_by_set="data/processed/coding_validation_by_set.csv",
+    params:
+        tuned=gold_tuned_files(),
     benchmark:
         "benchmarks/results/rules/coding_validation.tsv"
     resources:

@@ -84,6 +84,12 @@ def gold_files(wildcards=None):
     return GOLD
 
 
+def gold_tuned_files(wildcards=None):
+    """The gold files the rules were tuned on (config gold.tuned_on); the rest are held out."""
+    patterns = config.get("gold", {}).get("tuned_on", [])
+    return sorted({p for pattern in patterns for p in glob(pattern)} & set(GOLD))
+
+
 def outputs_by_rule():
     """Every file the workflow makes (but the provenance itself), by the rule that makes it."""
     produced = {}
