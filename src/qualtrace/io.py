@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -63,8 +64,66 @@ def decode_raw(data: bytes, path: str | os.PathLike) -> str:
     return text
 
 
-def read_raw(path: str | os.PathLike) -> str:
-    return decode_raw(Path(path).read_bytes(), path)
+def raw_path_problem(path: str | os.PathLike, root: str | os.PathLike | None = None) -> str:
+    """Why a raw file must not be read, or "" if it may: the one guard every reader of raw
+    files goes through (corpus discovery, ingestion, coding, checks, validation, report,
+    exports, trace).
+
+    A raw file is a regular file reached without symbolic links and lying inside the project
+    directory `root` (default: the working directory, where Snakemake runs every job). Git
+    keeps symlinks, so a contributed `data/raw/x.txt -> /etc/passwd` would otherwise publish
+    that file. A relative path is checked component by component below `root`; an absolute
+    path outside `root` (a caller's explicit choice, e.g. a test's temporary corpus) only in
+    its last component, and only when no `root` is given.
+    """
+    given = Path(path)
+    base = Path(root) if root is not None else Path.cwd()
+    full = given if given.is_absolute() else base / given
+    try:
+        inside = full.relative_to(base).parts
+    except ValueError:
+        inside = None
+    if inside is None and root is not None:
+        return f"is outside the project directory {base}; corpus files must be inside it"
+    steps = [full] if inside is None else [base.joinpath(*inside[:i + 1])
+                                           for i in range(len(inside))]
+    for step in steps:
+        if os.path.islink(step):
+            shown = step if inside is None else step.relative_to(base)
+            what = ("is a symbolic link" if step == full else
+                    f"lies under a symbolic link, {shown}")
+            return (f"{what} (to {os.readlink(step)}); raw files are read only as regular files "
+                    "inside the project: copy the file into data/raw/ instead")
+    if inside is not None:
+        real, home = full.resolve(), base.resolve()
+        if real != home and home not in real.parents:
+            return (f"resolves to {real}, outside the project directory {home}; corpus files "
+                    "must be inside it")
+    if full.exists() and not full.is_file():
+        return "is not a regular file"
+    return ""
+
+
+def read_raw_bytes(path: str | os.PathLike, root: str | os.PathLike | None = None) -> bytes:
+    """The bytes of a raw file, refused by name (InputError) if raw_path_problem objects."""
+    problem = raw_path_problem(path, root)
+    if problem:
+        raise InputError(f"{path}: {problem}")
+    full = Path(path) if root is None else Path(root) / path
+    # O_NOFOLLOW: a link swapped in after the check still is not followed; O_NONBLOCK: a FIFO
+    # does not hang the open (and is refused below).
+    try:
+        fd = os.open(full, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as err:
+        raise InputError(f"{path}: cannot read the file: {err.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise InputError(f"{path}: is not a regular file")
+        return handle.read()
+
+
+def read_raw(path: str | os.PathLike, root: str | os.PathLike | None = None) -> str:
+    return decode_raw(read_raw_bytes(path, root), path)
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .io import read_csv
+from .io import InputError, read_csv, read_raw_bytes
 from .spans import line_column
 
 
@@ -128,7 +128,7 @@ def trace(words: list[str], root: str | Path = ".") -> tuple[str, list[Passage]]
             raise TraceError(f"{description} lists segment {seg_id}, which segments.csv lacks")
         doc = documents[seg["doc_id"]]
         if doc["doc_id"] not in texts:
-            texts[doc["doc_id"]] = _read(ws.root / doc["path"], doc["sha256"])
+            texts[doc["doc_id"]] = _read(doc["path"], doc["sha256"], ws.root)
         hash_ok, raw = texts[doc["doc_id"]]
         start, end, text = evidence.get(seg_id, (int(seg["start"]), int(seg["end"]), ""))
         span_ok = raw[int(seg["start"]):int(seg["end"])] == seg["text"] and (
@@ -142,10 +142,11 @@ def trace(words: list[str], root: str | Path = ".") -> tuple[str, list[Passage]]
     return description, passages
 
 
-def _read(path: Path, sha256: str) -> tuple[bool, str]:
-    if not path.is_file():
+def _read(path: Path, sha256: str, root: Path) -> tuple[bool, str]:
+    try:
+        data = read_raw_bytes(path, root)  # never through a link or outside the project
+    except InputError:
         return False, ""
-    data = path.read_bytes()
     return hashlib.sha256(data).hexdigest() == sha256, data.decode("utf-8", errors="replace")
 
 
