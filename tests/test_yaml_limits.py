@@ -36,7 +36,7 @@ def test_the_bomb_is_small():
      "config/config.yaml"),
     (lambda text: parse_codebook(text, "config/codebook.yaml", terms=False), CodebookError,
      CODEBOOK, "config/codebook.yaml"),
-])
+], ids=["config", "codebook"])
 def test_alias_bomb_is_refused_fast_naming_the_alias(parse, error, base, name):
     text = base + alias_bomb()
     with bounded(seconds=5, extra_mb=300), pytest.raises(error) as info:
@@ -76,7 +76,8 @@ def test_alias_budget_is_what_it_says():
 
 
 @pytest.mark.parametrize("text", ["[" * 50_000 + "]" * 50_000, "a:\n" + "".join(
-    " " * i + f"k{i}:\n" for i in range(1, 3000)) + " " * 3000 + "x: 1\n"])
+    " " * i + f"k{i}:\n" for i in range(1, 3000)) + " " * 3000 + "x: 1\n"],
+    ids=["flow", "block"])
 def test_absurd_nesting_is_one_line_not_a_recursion_traceback(text):
     with bounded(seconds=20), pytest.raises(ValueError, match=r"^f\.yaml: nested too deeply"):
         load_with_positions(text, "f.yaml")
@@ -88,7 +89,7 @@ def test_absurd_nesting_is_one_line_not_a_recursion_traceback(text):
                                       r"determine a constructor"),
     ("<<: {a: 1}\n", r"^f\.yaml:1:1: merge keys \(<<\) are not supported"),
     ("? [a, b]\n: c\n", r"^f\.yaml:1:3: a key must be a plain value"),
-])
+], ids=["bad-int", "python-tag", "merge-key", "list-key"])
 def test_odd_values_are_one_line(text, message):
     with pytest.raises(ValueError, match=message):
         load_with_positions(text, "f.yaml")

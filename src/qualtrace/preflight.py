@@ -1,0 +1,92 @@
+"""What the Snakefile checks before Snakemake reads the config or schedules a job.
+
+A job that fails makes Snakemake delete that job's outputs, so a bad config or codebook must
+be refused here, once, with `file:line:col: message`: then nothing already built is touched,
+and three parallel jobs do not each print the same error. Every problem stops the workflow with
+one line, `qualtrace: error: ...`, and no traceback.
+"""
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+__all__ = ["stop", "check_config_files", "check_codebook", "check_corpus"]
+
+_PACKAGE = Path(__file__).resolve().parent
+# Where a validated codebook is remembered (by content): an empty file per passing version.
+STAMPS = Path("data") / "interim" / "validated"
+
+
+def stop(message: str):
+    """End the workflow with one line on stderr (the one error policy)."""
+    print(f"qualtrace: error: {message}", file=sys.stderr)
+    raise SystemExit(1)
+
+
+def check_config_files(paths, schema_path) -> None:
+    """Each config file, before anything else reads it: Snakemake's own loader gives no line
+    for a syntax error and expands YAML aliases without a bound."""
+    from .config import ConfigError, validate_config_file
+
+    for path in paths:
+        try:
+            validate_config_file(path, schema_path)
+        except ConfigError as err:
+            stop(str(err))
+
+
+def _fingerprint(codebook: Path, schema: Path) -> str:
+    """The codebook's and schema's bytes, and the package code that judges them (sizes and
+    mtimes of its modules, so upgrading the package re-validates)."""
+    digest = hashlib.sha256()
+    for path in (codebook, schema):
+        digest.update(path.read_bytes() + b"\0")
+    for module in sorted(_PACKAGE.glob("*.py")) + sorted(_PACKAGE.glob("*.so")):
+        stat = module.stat()
+        digest.update(f"{module.name} {stat.st_size} {stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def check_codebook(path, schema_path) -> None:
+    """Load and compile the codebook fully (schema, references, every term), as the coding job
+    will. A passing version is remembered by content, so the ~1 s this takes is paid once per
+    edit, not on every Snakemake start (a no-op run must stay fast)."""
+    codebook, schema = Path(path), Path(schema_path)
+    try:
+        key = _fingerprint(codebook, schema)
+    except OSError as err:
+        stop(f"{path}: cannot read the codebook: {err.strerror}")
+    stamp = STAMPS / f"codebook-{key[:32]}"
+    if stamp.exists():
+        return
+    from .codebook import CodebookError, load_codebook
+
+    try:
+        load_codebook(codebook)
+    except CodebookError as err:
+        stop(str(err))
+    try:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        for old in stamp.parent.glob("codebook-*"):
+            old.unlink(missing_ok=True)
+        stamp.touch()
+    except OSError:
+        pass  # a read-only checkout: validate again next time
+
+
+def check_corpus(patterns) -> dict[str, str]:
+    """The corpus (doc_id -> path), or stop naming the file: a link or a path outside the
+    project, a name Snakemake reads as a wildcard, two files with one id or one text."""
+    from .corpus import discover, refuse_duplicate_files
+    from .io import InputError
+
+    try:
+        documents = discover(patterns)
+        refuse_duplicate_files(documents)
+    except InputError as err:
+        stop(str(err))
+    if not documents:
+        stop(f"no input documents: nothing matches {patterns} (config corpus.patterns); "
+             "put report chapters in data/raw/")
+    return documents
