@@ -118,12 +118,17 @@ def load_with_positions(text: str, name: str, error: type[Exception] = ValueErro
             loader.dispose()
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
+        problem = getattr(err, "problem", None)
         if getattr(err, "context", None) == "while scanning a simple key":
             mark = err.context_mark  # `key value` without a colon: the line with the key
-        where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
-        problem = getattr(err, "problem", None) or str(err).replace("\n", " ")
-        if mark is err.context_mark is not None:
             problem += " (is a colon missing after the key?)"
+        where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
+        if isinstance(err, yaml.reader.ReaderError):  # a control character, at an offset
+            line = text.count("\n", 0, err.position) + 1
+            column = err.position - (text.rfind("\n", 0, err.position) + 1) + 1
+            where = f"{name}:{line}:{column}"
+            problem = f"the character U+{err.character:04X} is not allowed in YAML"
+        problem = problem or str(err).replace("\n", " ")
         raise error(f"{where}: not valid YAML: {problem}") from None
     except RecursionError:
         raise error(f"{name}: nested too deeply to read (thousands of levels)") from None
