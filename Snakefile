@@ -8,20 +8,20 @@ from qualtrace.preflight import check_codebook, check_config_files
 min_version("9.0")
 
 CONFIGFILE = "config/config.yaml"
-SCHEMAS = f"{workflow.basedir}/workflow/schemas"
+CONFIG_SCHEMA = f"{workflow.basedir}/workflow/schemas/config.schema.yaml"
 
 # Before Snakemake reads it (its loader names no line and expands YAML aliases without bound),
 # then any --configfile, then the merged config (incl. --config overrides): file:line messages.
-check_config_files([CONFIGFILE] if os.path.exists(CONFIGFILE) else [], f"{SCHEMAS}/config.schema.yaml")
+check_config_files([CONFIGFILE] if os.path.exists(CONFIGFILE) else [], CONFIG_SCHEMA)
 
 
 configfile: CONFIGFILE
 
 
-check_config_files([p for p in workflow.configfiles if p != CONFIGFILE], f"{SCHEMAS}/config.schema.yaml")
+check_config_files([p for p in workflow.configfiles if p != CONFIGFILE], CONFIG_SCHEMA)
 validate(config, "workflow/schemas/config.schema.yaml")
 # The codebook too, once, before any job: a failed job would delete the outputs it replaces.
-check_codebook(config["codebook"], f"{SCHEMAS}/codebook.schema.yaml")
+check_codebook(config["codebook"], f"{workflow.basedir}/workflow/schemas/codebook.schema.yaml")
 
 
 include: "workflow/rules/common.smk"

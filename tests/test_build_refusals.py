@@ -164,10 +164,11 @@ def test_symlink_in_raw_is_refused_and_its_target_never_published(built, tmp_pat
 def test_corpus_pattern_reaching_outside_is_refused(built, tmp_path):
     (tmp_path / "elsewhere.txt").write_text("Elsewhere\n\nA paragraph from outside.\n")
     pattern = os.path.relpath(tmp_path, built) + "/*.txt"
-    with edited(built / "config/config.yaml",
-                replace('patterns: ["data/raw/*.txt"', f'patterns: ["{pattern}", "data/raw/*.txt"')):
+    with edited(built / "config/config.yaml", replace(
+            'patterns: ["data/raw/*.txt"', f'patterns: ["{pattern}", "data/raw/*.txt"')):
         message = one_error_line(refused(built))
-    assert re.match(r".*elsewhere\.txt: resolves to .*outside the project directory", message)
+    assert re.match(r".*elsewhere\.txt: its folder resolves to .*, outside the project "
+                    r"directory", message), message
 
 
 # ---------------------------------------------------------------- fault 10

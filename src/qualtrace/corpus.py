@@ -5,6 +5,7 @@ import glob
 import hashlib
 import os
 import re
+import stat
 import unicodedata
 from pathlib import Path
 
@@ -34,11 +35,11 @@ def discover(patterns: list[str], root: str | None = None) -> dict[str, str]:
     Snakemake would read as a wildcard.
     """
     base = root if root is not None else os.getcwd()
-    paths = sorted({p for pattern in patterns for p in glob.glob(pattern)
-                    if os.path.islink(p) or Path(p).is_file()})
+    paths = sorted({p for pattern in patterns for p in glob.glob(pattern) if _file_or_link(p)})
     documents: dict[str, str] = {}
+    folders: dict = {}
     for path in paths:
-        problem = raw_path_problem(path, base) or _wildcard_problem(path)
+        problem = raw_path_problem(path, base, folders) or _wildcard_problem(path)
         if problem:
             raise InputError(f"{path}: {problem}")
         doc_id = doc_id_for(path)
@@ -48,6 +49,15 @@ def discover(patterns: list[str], root: str | None = None) -> dict[str, str]:
                 "rename one of them (ids come from the file name without its extension)")
         documents[doc_id] = path
     return documents
+
+
+def _file_or_link(path: str) -> bool:
+    """A regular file, or a link (refused by name, not skipped: it may point anywhere)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISREG(mode) or stat.S_ISLNK(mode)
 
 
 def _wildcard_problem(path: str) -> str:

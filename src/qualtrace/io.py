@@ -64,7 +64,8 @@ def decode_raw(data: bytes, path: str | os.PathLike) -> str:
     return text
 
 
-def raw_path_problem(path: str | os.PathLike, root: str | os.PathLike | None = None) -> str:
+def raw_path_problem(path: str | os.PathLike, root: str | os.PathLike | None = None,
+                     checked_dirs: dict | None = None) -> str:
     """Why a raw file must not be read, or "" if it may: the one guard every reader of raw
     files goes through (corpus discovery, ingestion, coding, checks, validation, report,
     exports, trace).
@@ -74,7 +75,8 @@ def raw_path_problem(path: str | os.PathLike, root: str | os.PathLike | None = N
     keeps symlinks, so a contributed `data/raw/x.txt -> /etc/passwd` would otherwise publish
     that file. A relative path is checked component by component below `root`; an absolute
     path outside `root` (a caller's explicit choice, e.g. a test's temporary corpus) only in
-    its last component, and only when no `root` is given.
+    its last component, and only when no `root` is given. `checked_dirs` (a dict the caller
+    keeps) remembers folders already checked, for discovery of many files in one folder.
     """
     given = Path(path)
     base = Path(root) if root is not None else Path.cwd()
@@ -82,26 +84,45 @@ def raw_path_problem(path: str | os.PathLike, root: str | os.PathLike | None = N
     try:
         inside = full.relative_to(base).parts
     except ValueError:
-        inside = None
-    if inside is None and root is not None:
-        return f"is outside the project directory {base}; corpus files must be inside it"
-    steps = [full] if inside is None else [base.joinpath(*inside[:i + 1])
-                                           for i in range(len(inside))]
-    for step in steps:
+        if root is not None:
+            return f"is outside the project directory {base}; corpus files must be inside it"
+        return _file_problem(full)
+    folder = inside[:-1]
+    if checked_dirs is None or folder not in checked_dirs:
+        problem = _folder_problem(base, folder)
+        if checked_dirs is None:
+            return problem or _file_problem(full)
+        checked_dirs[folder] = problem
+    return checked_dirs[folder] or _file_problem(full)
+
+
+def _folder_problem(base: Path, parts: tuple) -> str:
+    for i in range(len(parts)):
+        step = base.joinpath(*parts[:i + 1])
         if os.path.islink(step):
-            shown = step if inside is None else step.relative_to(base)
-            what = ("is a symbolic link" if step == full else
-                    f"lies under a symbolic link, {shown}")
-            return (f"{what} (to {os.readlink(step)}); raw files are read only as regular files "
-                    "inside the project: copy the file into data/raw/ instead")
-    if inside is not None:
-        real, home = full.resolve(), base.resolve()
-        if real != home and home not in real.parents:
-            return (f"resolves to {real}, outside the project directory {home}; corpus files "
-                    "must be inside it")
-    if full.exists() and not full.is_file():
+            return (f"lies under a symbolic link, {Path(*parts[:i + 1])} (to "
+                    f"{os.readlink(step)}); {_READ_ONLY}")
+    real, home = base.joinpath(*parts).resolve(), base.resolve()
+    if real != home and home not in real.parents:
+        return f"its folder resolves to {real}, outside the project directory {home}; {_INSIDE}"
+    return ""
+
+
+def _file_problem(full: Path) -> str:
+    try:
+        mode = os.lstat(full).st_mode
+    except OSError:
+        return ""  # missing: the reader says so in its own terms
+    if stat.S_ISLNK(mode):
+        return f"is a symbolic link (to {os.readlink(full)}); {_READ_ONLY}"
+    if not stat.S_ISREG(mode):
         return "is not a regular file"
     return ""
+
+
+_READ_ONLY = ("raw files are read only as regular files inside the project: copy the file into "
+              "data/raw/ instead")
+_INSIDE = "corpus files must be inside it"
 
 
 def read_raw_bytes(path: str | os.PathLike, root: str | os.PathLike | None = None) -> bytes:

@@ -8,13 +8,15 @@ one line, `qualtrace: error: ...`, and no traceback.
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 from pathlib import Path
 
 __all__ = ["stop", "check_config_files", "check_codebook", "check_corpus"]
 
 _PACKAGE = Path(__file__).resolve().parent
-# Where a validated codebook is remembered (by content): an empty file per passing version.
+# Where a passing codebook (by content) and corpus (by names, sizes, mtimes) are remembered: an
+# empty file each, so a no-op run does not redo the work.
 STAMPS = Path("data") / "interim" / "validated"
 
 
@@ -66,13 +68,7 @@ def check_codebook(path, schema_path) -> None:
         load_codebook(codebook)
     except CodebookError as err:
         stop(str(err))
-    try:
-        stamp.parent.mkdir(parents=True, exist_ok=True)
-        for old in stamp.parent.glob("codebook-*"):
-            old.unlink(missing_ok=True)
-        stamp.touch()
-    except OSError:
-        pass  # a read-only checkout: validate again next time
+    _remember(stamp)
 
 
 def check_corpus(patterns) -> dict[str, str]:
@@ -83,10 +79,36 @@ def check_corpus(patterns) -> dict[str, str]:
 
     try:
         documents = discover(patterns)
-        refuse_duplicate_files(documents)
+        if not documents:
+            stop(f"no input documents: nothing matches {patterns} (config corpus.patterns); "
+                 "put report chapters in data/raw/")
+        # Reading every file for the duplicate check is the costly part of a no-op start at a
+        # thousand documents: done again only when a file's name, size or mtime changed.
+        stamp = STAMPS / f"corpus-{_files_fingerprint(documents.values())[:32]}"
+        if not stamp.exists():
+            refuse_duplicate_files(documents)
+            _remember(stamp)
     except InputError as err:
         stop(str(err))
-    if not documents:
-        stop(f"no input documents: nothing matches {patterns} (config corpus.patterns); "
-             "put report chapters in data/raw/")
     return documents
+
+
+def _files_fingerprint(paths) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        stat = os.stat(path)
+        digest.update(f"{path}\0{stat.st_size} {stat.st_mtime_ns} {stat.st_ino}\n".encode(
+            "utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def _remember(stamp: Path) -> None:
+    """Leave the stamp of a passing check (and drop older ones of its kind)."""
+    kind = stamp.name.split("-", 1)[0]
+    try:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        for old in stamp.parent.glob(f"{kind}-*"):
+            old.unlink(missing_ok=True)
+        stamp.touch()
+    except OSError:
+        pass  # a read-only checkout: check again next time
