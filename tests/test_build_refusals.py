@@ -18,7 +18,7 @@ import pytest
 from conftest import MINI
 from qualtrace.io import read_csv
 from test_yaml_limits import alias_bomb
-from workflow_helpers import SNAKEFILE, make_project, snakemake
+from workflow_helpers import SNAKEFILE, make_project, planned_jobs, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -108,6 +108,16 @@ def test_codebook_typo_is_reported_once_before_any_job(built):
     with edited(codebook, replace("    definition:", "    definiton:")):
         message = one_error_line(refused(built, "--cores", "4"))
     assert re.match(rf"config/codebook\.yaml:{line}:\d+: .*unknown key 'definiton'", message)
+
+
+def test_codebook_edit_still_reruns_coding_and_never_ingestion(built):
+    """The preflight validates an edited codebook, and the DAG is what it was."""
+    assert planned_jobs(built)[0] == {}, "a finished build has nothing to do"
+    with edited(built / "config/codebook.yaml", append("# a reviewer's note\n")):
+        jobs, _ = planned_jobs(built)
+    assert jobs["theme_codings"] == 1 and jobs["consistency_checks"] == 1
+    assert jobs["checks_gate"] == 1
+    assert "segment_batch" not in jobs and "segments_table" not in jobs
 
 
 def test_codebook_bad_term_regex_is_refused_before_coding(built):
