@@ -3,7 +3,7 @@ import os
 
 from snakemake.utils import min_version, validate
 
-from qualtrace.preflight import check_codebook, check_config_files
+from qualtrace.preflight import check_codebook, check_config_files, check_render
 
 min_version("9.0")
 
@@ -20,6 +20,7 @@ configfile: CONFIGFILE
 
 check_config_files([p for p in workflow.configfiles if p != CONFIGFILE], CONFIG_SCHEMA)
 validate(config, "workflow/schemas/config.schema.yaml")
+check_render(config, workflow.configfiles)
 # The codebook too, once, before any job: a failed job would delete the outputs it replaces.
 check_codebook(config["codebook"], f"{workflow.basedir}/workflow/schemas/codebook.schema.yaml")
 

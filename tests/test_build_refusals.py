@@ -131,6 +131,20 @@ def test_codebook_bad_term_regex_is_refused_before_coding(built):
     assert message.startswith("config/codebook.yaml:") and "unclosed" in message, message
 
 
+def test_missing_render_engine_is_refused_before_the_report_jobs(built, monkeypatch):
+    """Snakemake deletes a job's old outputs before running it: a report job that could only
+    fail (no quarto) must not start, or report_numbers.csv and the report are lost."""
+    numbers = built / "data/processed/report_numbers.csv"
+    assert numbers.is_file()
+    monkeypatch.setenv("PATH", os.pathsep.join(
+        d for d in os.environ["PATH"].split(os.pathsep) if not Path(d, "quarto").exists()))
+    with edited(built / "config/config.yaml", replace("  engine: auto", "  engine: quarto")):
+        message = one_error_line(refused(built))
+    assert message == ("config/config.yaml: render.engine is 'quarto' but no `quarto` binary "
+                       "is on PATH; install Quarto or set render.engine to 'auto' or 'pandoc'")
+    assert numbers.is_file()
+
+
 # ---------------------------------------------------------------- fault 6
 def _limited_snakemake(work: Path) -> tuple[subprocess.CompletedProcess, float]:
     def limit():  # on code without the bound Snakemake takes ~6 GB and ~100 s: fail, not swap

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["stop", "check_config_files", "check_codebook", "check_corpus"]
+__all__ = ["stop", "check_config_files", "check_codebook", "check_corpus", "check_render"]
 
 _PACKAGE = Path(__file__).resolve().parent
 # Where a passing codebook (by content) and corpus (by names, sizes, mtimes) are remembered: an
@@ -112,3 +112,15 @@ def _remember(stamp: Path) -> None:
         stamp.touch()
     except OSError:
         pass  # a read-only checkout: check again next time
+
+
+def check_render(config: dict, configfiles) -> None:
+    """A render engine this machine lacks, refused now: the report jobs would fail after
+    Snakemake had deleted the report and report_numbers.csv they were to replace."""
+    requested = config.get("render", {}).get("engine", "auto")
+    if requested == "quarto":  # the only engine that can be missing; import only then
+        from .report.render import missing_engine
+
+        problem = missing_engine(requested)
+        if problem:
+            stop(f"{', '.join(map(str, configfiles)) or 'the config'}: {problem}")
