@@ -64,7 +64,9 @@ def _wildcard_problem(path: str) -> str:
     """Snakemake reads `{name}` (or `{name,regex}`) in a path as a wildcard, even in a path an
     input function returns, and stops with a WildcardError naming no file; such a name cannot
     be declared as an input, so it is refused here, by name. Other braces are harmless."""
-    from snakemake.io import WILDCARD_REGEX
+    if "{" not in path:
+        return ""
+    from snakemake.io import WILDCARD_REGEX  # Snakemake's own pattern: exactly what it reads
 
     match = WILDCARD_REGEX.search(path)
     if not match:
