@@ -72,8 +72,9 @@ def test_every_reader_goes_through_the_guard(project):
             read("data/raw/zz.txt")
     with pytest.raises(InputError, match="symbolic link"):  # ingestion
         ingest_file("data/raw/zz.txt", "zz", IngestRules.from_config({}))
-    # trace: not verified, and the target's text is not shown
-    assert _read("data/raw/zz.txt", "0" * 64, project) == (False, "")
+    # trace: not verified, saying why, and the target's text is not shown
+    why, hash_ok, text = _read("data/raw/zz.txt", "0" * 64, project)
+    assert why.startswith("data/raw/zz.txt: is a symbolic link") and (hash_ok, text) == (False, "")
     # checks: unread, so span_integrity reports the file instead of checking the target
     for name in ("documents", "segments", "codings", "facets"):
         Path(f"{name}.csv").write_text("doc_id,path,sha256\nzz,data/raw/zz.txt,x\n"

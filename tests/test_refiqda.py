@@ -15,10 +15,11 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+import yaml
 
 from qualtrace.codebook import load_codebook
 from qualtrace.codebook_exchange import guid
-from qualtrace.corpus import doc_id_for
+from qualtrace.corpus import discover, doc_id_for
 from qualtrace.io import InputError, read_csv, sha256_bytes, write_csv
 from qualtrace.refiqda import export_qdpx, qdpx_to_gold, read_qdpx, validate_xml
 from qualtrace.refiqda_export import build_project
@@ -146,6 +147,20 @@ def corpus(tmp_path, monkeypatch):
     data["qdpx"] = tmp_path / "out" / "qualtrace.qdpx"
     export_qdpx(data["qdpx"], **{k: v for k, v in data["paths"].items()})
     return data
+
+
+def corpus_config(corpus) -> Path:
+    """The repository's config with corpus.patterns naming the fixture's raw files."""
+    path = corpus["raw_dir"].parent / "config.yaml"
+    if not path.exists():
+        config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
+        config["corpus"]["patterns"] = [str(corpus["raw_dir"] / "*.txt")]
+        path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def corpus_documents(corpus) -> dict[str, str]:
+    return discover([str(corpus["raw_dir"] / "*.txt")])
 
 
 def project_xml(qdpx: Path) -> ET.Element:
@@ -327,7 +342,7 @@ def pipeline_labels(corpus) -> dict[str, dict[str, set]]:
 
 def test_gold_round_trip_gives_back_the_pipeline_codings(corpus, tmp_path):
     out = tmp_path / "gold" / "export.jsonl"
-    summary = qdpx_to_gold(corpus["qdpx"], corpus["raw_dir"], out,
+    summary = qdpx_to_gold(corpus["qdpx"], corpus_documents(corpus), out,
                            codebook=corpus["paths"]["codebook"],
                            segments_csv=corpus["paths"]["segments"], all_units=True)
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -408,7 +423,8 @@ def test_gold_from_another_tools_project(corpus, tmp_path):
     recoded = tmp_path / "recoded.qdpx"
     foreign_project(recoded, corpus)
     out = tmp_path / "recoded.jsonl"
-    summary = qdpx_to_gold(recoded, corpus["raw_dir"], out, codebook=corpus["paths"]["codebook"],
+    summary = qdpx_to_gold(recoded, corpus_documents(corpus), out,
+                           codebook=corpus["paths"]["codebook"],
                            segments_csv=corpus["paths"]["segments"])
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     segs = [s for s in corpus["segments"] if s["doc_id"] == "a_bom_crlf"]
@@ -532,7 +548,7 @@ def test_command_line_import_gold_and_validate(corpus, tmp_path):
     out = tmp_path / "gold.jsonl"
     run = [sys.executable, "-m", "qualtrace.refiqda"]
     result = subprocess.run(run + ["--log", str(tmp_path / "import.log"), "import-gold",
-                                   str(corpus["qdpx"]), "--raw-dir", str(corpus["raw_dir"]),
+                                   str(corpus["qdpx"]), "--config", str(corpus_config(corpus)),
                                    "--segments", str(corpus["paths"]["segments"]),
                                    "--codebook", str(corpus["paths"]["codebook"]),
                                    "--output", str(out)], capture_output=True, text=True)
@@ -548,4 +564,4 @@ def test_command_line_import_gold_and_validate(corpus, tmp_path):
     bad.write_bytes(b"not a zip")
     result = subprocess.run(run + ["import-gold", str(bad), "--output", str(out)],
                             capture_output=True, text=True)
-    assert result.returncode == 1 and "error:" in result.stderr
+    assert result.returncode == 2 and f"error: {bad}: not a ZIP archive" in result.stderr

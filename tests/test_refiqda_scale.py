@@ -181,7 +181,8 @@ def test_invalid_codebooks_are_refused_naming_the_problem(schema_dir):
 
 
 def test_nothing_is_fetched(data, tmp_path):
-    """No DTD, no external entity: a document that relies on one is refused, unread."""
+    """No DTD, no external entity: a document that declares a DOCTYPE is refused, unread
+    (issue 13: libxml2 crashed the interpreter on internal entities while validating)."""
     xml = project_qde(data)
     secret = tmp_path / "entity.txt"
     secret.write_text("fetched", encoding="utf-8")
@@ -190,13 +191,14 @@ def test_nothing_is_fetched(data, tmp_path):
     for entity in ("e", "n"):
         doc = xml.replace("<Project ", doctype + "<Project ", 1).replace(
             "</Description>", f"&{entity};</Description>", 1)
-        with pytest.raises(XsdValidationError, match=f"Entity '{entity}' not defined"):
+        with pytest.raises(XsdValidationError, match="declares a DOCTYPE"):
             validate_xml(doc.encode("utf-8"), "Project.xsd")
-    # an external DTD is not loaded (it would make the document invalid: no such element)
+    # nor an external DTD (it would add an attribute the schema does not allow)
     dtd = tmp_path / "p.dtd"
     dtd.write_text("<!ATTLIST Users bogus CDATA #FIXED 'x'>", encoding="utf-8")
-    validate_xml(xml.replace("<Project ", f"<!DOCTYPE Project SYSTEM \"{dtd.as_uri()}\">\n"
-                             "<Project ", 1).encode("utf-8"), "Project.xsd")
+    with pytest.raises(XsdValidationError, match="declares a DOCTYPE"):
+        validate_xml(xml.replace("<Project ", f"<!DOCTYPE Project SYSTEM \"{dtd.as_uri()}\">\n"
+                                 "<Project ", 1).encode("utf-8"), "Project.xsd")
 
 
 class _Generated(io.RawIOBase):
@@ -288,7 +290,7 @@ def test_command_line_reports_an_invalid_export(data, tmp_path, monkeypatch, cap
     out = tmp_path / "bad.qdpx"
     log = tmp_path / "export.log"
     args = [f"--{k}={v}" for k, v in data["paths"].items()]
-    assert main(["--log", str(log), "export", *args, f"--output={out}"]) == 1
+    assert main(["--log", str(log), "export", *args, f"--output={out}"]) == 2
     message = capsys.readouterr().err
     assert "error:" in message and "not valid against Project.xsd" in message
     assert "nothing was written" in message and not out.exists()
@@ -313,10 +315,10 @@ def test_export_summary_and_validate_command(data, tmp_path, capsys):
     bad.write_bytes(zip_bytes(members))
     qdc = tmp_path / "bad.qdc"
     qdc.write_bytes(codebook_qdc(small_codebook()).replace(b'isCodable="true"', b'isCodable="1.0"'))
-    assert main(["validate", str(out), str(bad)]) == 1
+    assert main(["validate", str(out), str(bad)]) == 2
     message = capsys.readouterr().err
     assert f"{bad}: project.qde is not valid against Project.xsd at line 5: " in message
-    assert main(["validate", str(qdc)]) == 1
+    assert main(["validate", str(qdc)]) == 2
     assert f"{qdc}: is not valid against Codebook.xsd at line 4: " in capsys.readouterr().err
 
 
@@ -326,7 +328,7 @@ def test_codebook_command_refuses_an_invalid_qdc(tmp_path, monkeypatch, capsys):
     data = make_corpus(tmp_path)
     monkeypatch.setattr(refiqda, "codebook_qdc", lambda cb: b"<CodeBook />")
     out = tmp_path / "codebook.qdc"
-    assert main(["codebook", f"--codebook={data['paths']['codebook']}", f"--qdc={out}"]) == 1
+    assert main(["codebook", f"--codebook={data['paths']['codebook']}", f"--qdc={out}"]) == 2
     assert f"{out}: not written, it is not valid against Codebook.xsd at line 1: " in \
         capsys.readouterr().err
     assert not out.exists()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import traceback
 
@@ -91,18 +92,31 @@ def cmd_check_gate(args) -> str:
 
 
 def cmd_trace(args) -> int:
+    """Exit 0 verified, 1 not verified, 2 the query names nothing (or is ambiguous). Printing
+    never changes that: any locale (what it cannot encode is escaped), and a reader that went
+    away (`| head`) is not an error."""
+    from .terminal import one_line, stdout_is_utf8, tolerant_stdout
     from .trace import TraceError, as_json, as_text, trace
 
+    tolerant_stdout()
     try:
         description, passages = trace(args.ids, args.directory)
     except TraceError as err:
-        print(f"qualtrace trace: {err}", file=sys.stderr)
+        print(f"qualtrace trace: {one_line(err)}", file=sys.stderr)
         return 2
-    if args.json:
-        print(json.dumps(as_json(description, passages), ensure_ascii=False, indent=2))
+    code = 0 if all(p.ok for p in passages) else 1
+    if args.json:  # ASCII escapes where the terminal is not UTF-8: still the same JSON
+        text = json.dumps(as_json(description, passages), ensure_ascii=not stdout_is_utf8(),
+                          indent=2)
     else:
-        print(as_text(description, passages))
-    return 0 if all(p.ok for p in passages) else 1
+        text = as_text(description, passages)
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python would report the failed flush at exit: point stdout at nothing instead.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return code
 
 
 def cmd_manifest(args) -> str:
@@ -113,15 +127,13 @@ def cmd_manifest(args) -> str:
     return f"manifest of {args.documents}"
 
 
-def cmd_import_gold(args) -> str:
+def cmd_import_gold(args) -> int:
+    """`python -m qualtrace.refiqda import-gold`, whose one-line errors and exit 2 it keeps."""
     from . import refiqda
 
-    forwarded = ["import-gold", args.qdpx, "--output", args.output, "--raw-dir", args.raw_dir,
+    forwarded = ["import-gold", args.qdpx, "--output", args.output, "--config", args.config,
                  "--segments", args.segments, "--codebook", args.codebook]
-    code = refiqda.main(forwarded + (["--all-units"] if args.all_units else []))
-    if code:
-        raise InputError(f"{args.qdpx}: import as gold failed (see the messages above)")
-    return f"{args.qdpx} -> {args.output}"
+    return refiqda.main(forwarded + (["--all-units"] if args.all_units else []))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -181,18 +193,19 @@ def build_parser() -> argparse.ArgumentParser:
                     "QualCoder and write data/gold-style JSONL (one unit per coded segment).")
     gold.add_argument("qdpx")
     gold.add_argument("--output", required=True, help="e.g. data/gold/recoded.jsonl")
-    gold.add_argument("--raw-dir", default="data/raw")
+    gold.add_argument("--config", default="config/config.yaml",
+                      help="the workflow config: its corpus.patterns name the documents")
     gold.add_argument("--segments", default="data/processed/segments.csv")
     gold.add_argument("--codebook", default="config/codebook.yaml")
     gold.add_argument("--all-units", action="store_true",
                       help="also write units the coder left without any code")
-    gold.set_defaults(func=cmd_import_gold)
+    gold.set_defaults(func=cmd_import_gold, returns_code=True)
 
     tracer = sub.add_parser(
         "trace", help="print and re-verify the passages behind an id or a number",
         description="IDS: a segment id, <segment>:<theme>, theme=<id> [<facet>=<value>], or a "
                     "report number id. Exit 0 if every passage verifies, 1 if not, 2 if the id "
-                    "names nothing.")
+                    "names nothing or a key is given twice.")
     tracer.add_argument("ids", nargs="+")
     tracer.add_argument("--json", action="store_true", help="machine-readable output")
     tracer.add_argument("--directory", default=".", help="the run directory (default: .)")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from .io import formula_start
 from .matcher import Matcher, TermSyntaxError, term_regex
 from .yamlcheck import Reporter, load_with_positions, validate
 
@@ -253,7 +254,16 @@ class _Compiler:
         rule.plain_sets = tuple(g for g in rule.group_sets if not regex.intersection(g))
         return rule
 
+    def check_label(self, label: str, path: tuple) -> None:
+        """Labels reach spreadsheet cells (the Taguette CSV, report_numbers.csv, the breakdown
+        tables): one a spreadsheet would run as a formula is refused."""
+        first = formula_start(label)
+        if first:
+            self.rep.fail(list(path) + ["label"], f"label {label!r} starts with {first!r}, which "
+                          "a spreadsheet would run as a formula; start it with a letter or digit")
+
     def label(self, spec: dict, path: tuple, owner: str) -> Label:
+        self.check_label(spec["label"], path)
         lab = Label(
             id=spec["id"], label=spec["label"], definition=spec["definition"].strip(),
             rules=[self.rule(r, path + ("rules", i), owner, spec["id"])
@@ -310,6 +320,7 @@ class _Compiler:
         facets = []
         for i, f in enumerate(data.get("facets", [])):
             fpath = ("facets", i)
+            self.check_label(f["label"], fpath)
             self.check_ids(f["values"], list(fpath) + ["values"], f"{f['id']} value")
             values = [self.label(v, fpath + ("values", j), f["id"])
                       for j, v in enumerate(f["values"])]

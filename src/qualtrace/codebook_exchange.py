@@ -19,7 +19,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 from . import __version__
-from .io import atomic_write_bytes, atomic_write_text, csv_text
+from .io import atomic_write_bytes, atomic_write_text, csv_text, spreadsheet_cell
 
 # uuid5(NAMESPACE_URL, "qualtrace:refi-qda"); never change it, or every GUID changes.
 GUID_NAMESPACE = uuid.UUID("0fa1c177-af5e-53ea-9527-6a4dd2ca42d9")
@@ -143,8 +143,11 @@ def taguette_rows(codebook) -> list[dict[str, str]]:
 
 def taguette_csv(codebook) -> str:
     """CSV text for Taguette's codebook import. Taguette guesses the encoding with chardet,
-    which can take short UTF-8 for another code page; the writer adds a BOM so it cannot."""
-    return csv_text(TAGUETTE_FIELDS, taguette_rows(codebook))
+    which can take short UTF-8 for another code page; the writer adds a BOM so it cannot.
+    People open this file in spreadsheets too: a cell that would run as a formula (a
+    definition starting with '=', '-', ...) is neutralised (labels cannot start so)."""
+    return csv_text(TAGUETTE_FIELDS, ({k: spreadsheet_cell(v) for k, v in row.items()}
+                                      for row in taguette_rows(codebook)))
 
 
 def write_qdc(codebook, path) -> None:

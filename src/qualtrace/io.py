@@ -177,6 +177,33 @@ def csv_text(fieldnames: Sequence[str], rows: Iterable[Mapping[str, object]]) ->
     return buffer.getvalue()
 
 
+# What a spreadsheet runs as a formula when a cell starts with it (CSV injection): these
+# characters first, or after leading spaces; a plain number ("-0.5") is only a number.
+_FORMULA_FIRST = "=+-@"
+_FORMULA_CONTROL = "\t\r"
+
+
+def formula_start(value: str) -> str | None:
+    """The character that would make a spreadsheet read `value` as a formula, or None."""
+    if value[:1] and value[0] in _FORMULA_CONTROL:
+        return value[0]
+    stripped = value.lstrip()
+    if not stripped or stripped[0] not in _FORMULA_FIRST:
+        return None
+    try:
+        float(stripped)
+    except ValueError:
+        return stripped[0]
+    return None
+
+
+def spreadsheet_cell(value: str) -> str:
+    """A cell for a file meant for spreadsheet tools: a leading apostrophe (shown by none of
+    them, the usual guard) before text that would otherwise run as a formula. Data tables do
+    not use this: their text stays exactly the source's."""
+    return "'" + value if formula_start(value) else value
+
+
 def write_csv(path: str | os.PathLike, fieldnames: Sequence[str],
               rows: Iterable[Mapping[str, object]]) -> None:
     atomic_write_text(path, csv_text(fieldnames, rows))

@@ -9,13 +9,18 @@ Command line (used by workflow/rules/export.smk):
         --output reports/qualtrace.qdpx
     python -m qualtrace.refiqda codebook --codebook config/codebook.yaml \\
         [--qdc reports/codebook.qdc] [--taguette reports/codebook_taguette.csv]
-    python -m qualtrace.refiqda import-gold coded.qdpx --raw-dir data/raw \\
+    python -m qualtrace.refiqda import-gold coded.qdpx [--config config/config.yaml] \\
         --segments data/processed/segments.csv --codebook config/codebook.yaml \\
         --output data/gold/coder_a.jsonl [--all-units]
     python -m qualtrace.refiqda validate reports/qualtrace.qdpx reports/codebook.qdc
 
 Exports are validated against workflow/schemas/refi-qda/*.xsd with libxml2 (lxml), streamed:
-any size, constant memory (see refiqda_export.validate_xml).
+any size, constant memory (see refiqda_export.validate_xml). Files from outside are refused
+before they are parsed when they declare a DOCTYPE (qualtrace.xmlguard) or their archive is
+over the limits (refiqda_read.open_archive).
+
+Bad input (a file that cannot be read, is not valid, or is refused) prints one line,
+`qualtrace.refiqda: error: FILE[: MEMBER]: what is wrong`, and exits 2.
 """
 from __future__ import annotations
 
@@ -30,7 +35,9 @@ from .io import paused_gc
 from .refiqda_export import (SCHEMA_DIR, ProjectXml, XsdValidationError, build_project,
                              source_date_epoch, validate_xml, write_project, write_qdpx,
                              zip_bytes)
-from .refiqda_read import Coding, Project, anchor_for, qdpx_to_gold, read_qdpx
+from .refiqda_read import (Coding, Project, anchor_for, open_archive, open_member,
+                           project_member, qdpx_to_gold, read_qdpx)
+from .terminal import one_line
 
 __all__ = ["export_qdpx", "build_project", "zip_bytes", "write_qdpx", "read_qdpx",
            "qdpx_to_gold", "anchor_for", "validate_file", "validate_xml", "Project", "Coding",
@@ -88,8 +95,10 @@ def validate_file(path) -> str:
     """Validate a `.qdpx` (its project.qde) or `.qdc` against the REFI-QDA schemas."""
     path = Path(path)
     if path.suffix.lower() == ".qdpx":
-        with zipfile.ZipFile(path) as archive, archive.open("project.qde") as member:
-            return f"{path}: " + _validate(member, "Project.xsd", f"{path}: project.qde")
+        with open_archive(path) as archive:
+            name = project_member(archive, path)
+            with open_member(archive, name, path) as member:
+                return f"{path}: " + _validate(member, "Project.xsd", f"{path}: {name}")
     with open(path, "rb") as handle:
         return f"{path}: " + _validate(handle, "Codebook.xsd", f"{path}:")
 
@@ -117,11 +126,21 @@ def _cmd_codebook(args) -> str:
     return "wrote " + ", ".join(done) if done else "nothing to do (give --qdc or --taguette)"
 
 
+def corpus_documents(config_path) -> dict[str, str]:
+    """The corpus the workflow reads: doc_id -> path for config corpus.patterns, found by the
+    workflow's own discovery (qualtrace.corpus.discover)."""
+    from .config import validate_config_file
+    from .corpus import discover
+
+    return discover(validate_config_file(config_path)["corpus"]["patterns"])
+
+
 def _cmd_import_gold(args) -> str:
-    summary = qdpx_to_gold(args.qdpx, args.raw_dir, args.output, codebook=args.codebook,
-                           segments_csv=args.segments, all_units=args.all_units)
+    summary = qdpx_to_gold(args.qdpx, corpus_documents(args.config), args.output,
+                           codebook=args.codebook, segments_csv=args.segments,
+                           all_units=args.all_units)
     for message in summary["skipped"]:
-        print(f"qualtrace.refiqda: warning: {message}", file=sys.stderr)
+        print(f"qualtrace.refiqda: warning: {one_line(message)}", file=sys.stderr)
     return (f"{args.output}: {summary['units']} units from {summary['codings']} codings; "
             f"{len(summary['skipped'])} warning(s)")
 
@@ -153,7 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     ig = sub.add_parser("import-gold", help="a coder's .qdpx -> SPEC gold units (JSONL)")
     ig.add_argument("qdpx")
-    ig.add_argument("--raw-dir", default="data/raw")
+    ig.add_argument("--config", default="config/config.yaml",
+                    help="the workflow config: its corpus.patterns name the documents")
     ig.add_argument("--segments", default="data/processed/segments.csv")
     ig.add_argument("--codebook", default="config/codebook.yaml")
     ig.add_argument("--output", required=True)
@@ -181,9 +201,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         summary = args.func(args)
     except (InputError, CodebookError, ValueError, OSError, zipfile.BadZipFile) as err:
-        print(f"qualtrace.refiqda: error: {err}", file=sys.stderr)
-        _log(args.log, f"error: {err}")
-        return 1
+        named = isinstance(err, OSError) and err.filename is not None
+        message = one_line(f"{err.filename}: {err.strerror}" if named else err)
+        print(f"qualtrace.refiqda: error: {message}", file=sys.stderr)
+        _log(args.log, f"error: {message}")
+        return 2
     except Exception:
         _log(args.log, traceback.format_exc())
         raise

@@ -45,6 +45,7 @@ from lxml import etree
 from .codebook_exchange import GUID_NAMESPACE, ORIGIN, PROJECT_NS, code_index, codes_element
 from .codebook_exchange import xml_text
 from .io import _UMASK, InputError, sha256_bytes
+from .xmlguard import UnsafeXmlError, guarded
 
 NS = PROJECT_NS
 USER_KEY = "user:qualtrace"
@@ -574,13 +575,16 @@ def validate_xml(source, schema: str, schema_dir: Path | None = None) -> None:
     `Project.xsd` or `Codebook.xsd` with libxml2's XSD validator, streamed: any size, no
     element limit, memory independent of the document. Raises XsdValidationError naming the
     schema, the line and libxml2's reason. Nothing is fetched (no network, no DTD, no
-    external entity)."""
+    external entity); a DOCTYPE is refused before libxml2 reads a byte (qualtrace.xmlguard)."""
     xsd = etree.XMLSchema(etree.parse(str((schema_dir or SCHEMA_DIR) / schema),
                                       etree.XMLParser(no_network=True)))
     handle = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) \
         else source
     start = handle.tell() if handle.seekable() else None
-    failure = _first_error(handle, xsd)
+    try:
+        failure = _first_error(handle, xsd)
+    except UnsafeXmlError as err:
+        raise XsdValidationError(str(err)) from None
     if failure is None:
         return
     piece, line, reason = failure
@@ -603,8 +607,9 @@ def _first_error(handle, xsd, by_line_from: int | None = None):
     # not well-formed, truncated ones included.
     parser = etree.XMLPullParser(events=("end",), schema=xsd, no_network=True, load_dtd=False)
     index, line = -1, 1
+    pieces = guarded(iter(lambda: handle.read(_READ), b""))
     try:
-        while piece := handle.read(_READ):
+        for piece in pieces:
             index += 1
             if by_line_from is None or index < by_line_from:
                 parts = (piece,)
@@ -620,8 +625,9 @@ def _first_error(handle, xsd, by_line_from: int | None = None):
                     line += part.count(b"\n") + part.count(b"\r") - part.count(b"\r\n")
                 for _, element in parser.read_events():  # keep no tree behind
                     element.clear(keep_tail=True)
-                    while element.getprevious() is not None:
-                        del element.getparent()[0]
+                    parent = element.getparent()  # None for the root (a comment may precede it)
+                    while parent is not None and element.getprevious() is not None:
+                        del parent[0]
         parser.close()
     except etree.XMLSyntaxError as err:
         errors = parser.feed_error_log.filter_from_errors()

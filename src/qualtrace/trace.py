@@ -5,15 +5,20 @@ Accepted ids: a segment id (`<doc>-0017`), a coding (`<doc>-0017:resourcing`), a
 number in the report (`data/processed/report_numbers.csv`). Every passage is checked against the
 raw file as it is now: the file's sha256 must equal documents.csv and the text must still stand at
 its span. Anything that does not verify makes the command exit non-zero.
+
+The human output shows source text as data: control characters (ESC, BEL, C1, bidi overrides)
+are printed escaped (qualtrace.terminal), so a source file cannot drive the reader's terminal.
 """
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .io import InputError, read_csv, read_raw_bytes
 from .spans import line_column
+from .terminal import printable
 
 
 class TraceError(Exception):
@@ -25,8 +30,8 @@ class Passage:
     segment_id: str
     doc_id: str
     path: str
-    line: int
-    column: int
+    line: int | None    # None when the raw file is missing: there is no text to count in
+    column: int | None
     start: int
     end: int
     kind: str
@@ -63,7 +68,12 @@ class Workspace:
 
 def _resolve(ws: Workspace, words: list[str]) -> tuple[str, list[str], dict[str, tuple]]:
     """Return (description, segment ids, {segment id: evidence span}) for the query."""
-    pairs = dict(w.split("=", 1) for w in words if "=" in w)
+    pairs: dict[str, str] = {}
+    for key, value in (w.split("=", 1) for w in words if "=" in w):
+        if key in pairs:
+            raise TraceError(f"{key} is given twice ({key}={pairs[key]}, {key}={value}); a "
+                             "breakdown cell has one value per key")
+        pairs[key] = value
     bare = [w for w in words if "=" not in w]
     if pairs:
         return _cell(ws, pairs, bare)
@@ -120,7 +130,7 @@ def trace(words: list[str], root: str | Path = ".") -> tuple[str, list[Passage]]
     description, seg_ids, evidence = _resolve(ws, words)
     segments = {s["segment_id"]: s for s in ws.table("segments")}
     documents = {d["doc_id"]: d for d in ws.table("documents")}
-    texts: dict[str, tuple[bool, str]] = {}
+    texts: dict[str, tuple[str | None, bool, str]] = {}
     passages = []
     for seg_id in seg_ids:
         seg = segments.get(seg_id)
@@ -129,25 +139,36 @@ def trace(words: list[str], root: str | Path = ".") -> tuple[str, list[Passage]]
         doc = documents[seg["doc_id"]]
         if doc["doc_id"] not in texts:
             texts[doc["doc_id"]] = _read(doc["path"], doc["sha256"], ws.root)
-        hash_ok, raw = texts[doc["doc_id"]]
+        unreadable, hash_ok, raw = texts[doc["doc_id"]]
         start, end, text = evidence.get(seg_id, (int(seg["start"]), int(seg["end"]), ""))
-        span_ok = raw[int(seg["start"]):int(seg["end"])] == seg["text"] and (
-            not text or raw[start:end] == text)
-        line, column = line_column(raw, start)
-        problem = "; ".join(p for p, bad in (
-            (f"{doc['path']} changed since ingestion (sha256 differs)", not hash_ok),
-            (f"the text at {start}:{end} is no longer the recorded text", not span_ok)) if bad)
+        if unreadable:
+            line = column = None
+            hash_ok = span_ok = False
+            problem = unreadable
+        else:
+            span_ok = raw[int(seg["start"]):int(seg["end"])] == seg["text"] and (
+                not text or raw[start:end] == text)
+            line, column = line_column(raw, start)
+            problem = "; ".join(p for p, bad in (
+                (f"{doc['path']} changed since ingestion (sha256 differs)", not hash_ok),
+                (f"the text at {start}:{end} is no longer the recorded text", not span_ok))
+                if bad)
         passages.append(Passage(seg_id, doc["doc_id"], doc["path"], line, column, start, end,
                                 seg["kind"], seg["text"], text, hash_ok, span_ok, problem))
     return description, passages
 
 
-def _read(path: Path, sha256: str, root: Path) -> tuple[bool, str]:
+def _read(path: str, sha256: str, root: Path) -> tuple[str | None, bool, str]:
+    """(None, sha256 matches, text) for a file that can be read, else (why not, False, "").
+    Read through the raw-file guard: never through a link or outside the project."""
+    if not os.path.lexists(Path(root) / path):
+        return f"{path} is missing (deleted or moved since ingestion)", False, ""
     try:
-        data = read_raw_bytes(path, root)  # never through a link or outside the project
-    except InputError:
-        return False, ""
-    return hashlib.sha256(data).hexdigest() == sha256, data.decode("utf-8", errors="replace")
+        data = read_raw_bytes(path, root)
+    except InputError as err:
+        return str(err), False, ""
+    return (None, hashlib.sha256(data).hexdigest() == sha256,
+            data.decode("utf-8", errors="replace"))
 
 
 def as_json(description: str, passages: list[Passage]) -> dict:
@@ -156,12 +177,14 @@ def as_json(description: str, passages: list[Passage]) -> dict:
 
 
 def as_text(description: str, passages: list[Passage], width: int = 240) -> str:
+    """For a terminal: every line printable (control characters escaped)."""
     lines = [description, f"{len(passages)} passages"]
     for p in passages:
         status = "verified" if p.ok else f"NOT VERIFIED: {p.problem}"
         excerpt = (p.evidence or p.text).replace("\n", " ")
         if len(excerpt) > width:
-            excerpt = excerpt[:width - 1] + "…"
-        lines += [f"- {p.path}:{p.line}:{p.column} [{p.start}:{p.end}] {p.segment_id} "
-                  f"({p.kind}) {status}", f"    {excerpt}"]
-    return "\n".join(lines)
+            excerpt = excerpt[:width - 1] + "\u2026"
+        where = f"{p.path}:{p.line}:{p.column}" if p.line is not None else p.path
+        lines += [f"- {where} [{p.start}:{p.end}] {p.segment_id} ({p.kind}) {status}",
+                  f"    {excerpt}"]
+    return "\n".join(printable(line) for line in lines)

@@ -1,6 +1,7 @@
 """Run every check in a fixed order and turn results into table rows."""
 from __future__ import annotations
 
+from ..terminal import printable
 from . import content, counts, integrity
 from .base import CheckResult, Tables
 
@@ -55,7 +56,9 @@ def failed_errors(check_rows: list[dict], item_rows: list[dict], listed: int = 1
         if check["severity"] != "error" or check["status"] != "fail":
             continue
         items = [i for i in item_rows if i["check_id"] == check["check_id"]]
-        lines = "\n".join(f"  - {i['item']}: {i['detail']}" for i in items[:listed])
+        # Items quote source text (attributions, excerpts): data, never terminal control.
+        lines = "\n".join(f"  - {printable(i['item'])}: {printable(i['detail'])}"
+                          for i in items[:listed])
         more = f"\n  ... and {len(items) - listed} more" if len(items) > listed else ""
         errors.append(f"check {check['check_id']} failed ({check['detail']}):\n{lines}{more}")
     return "\n".join(errors)

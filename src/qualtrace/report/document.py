@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
-from ..io import atomic_write_text, write_csv
+from ..io import atomic_write_text, spreadsheet_cell, write_csv
 from . import appendix, checks, crosstabs, findings, keypoints, overview, themes, validity
 from .data import ReportData
 from .figures import charts
@@ -125,5 +125,8 @@ def _rule_names(dot: str) -> str:
 
 def write(data: ReportData, context: Context, qmd: str | Path, numbers: str | Path) -> None:
     text, rows = build(data, context)
-    write_csv(numbers, REPORT_NUMBER_FIELDS, rows)
+    # Reviewers open report_numbers.csv in spreadsheets; a label made from a document title or
+    # a speaker group (source text) must not run as a formula there. Ids and queries cannot.
+    write_csv(numbers, REPORT_NUMBER_FIELDS,
+              ({**row, "label": spreadsheet_cell(str(row["label"]))} for row in rows))
     atomic_write_text(qmd, text)
