@@ -30,16 +30,17 @@ def doc_id_for(path: str) -> str:
 def discover(patterns: list[str], root: str | None = None) -> dict[str, str]:
     """Map doc_id -> path for every file matching the patterns, in sorted path order.
 
-    Refused by name (InputError), before any job runs: a symbolic link or a path resolving
-    outside the project directory `root` (default: the working directory), and a name
-    Snakemake would read as a wildcard.
+    Refused by name (InputError): a symbolic link, a name Snakemake would read as a
+    wildcard, and a path resolving outside the project directory: `root` when given (the
+    workflow gives its working directory, so corpus.patterns cannot reach outside it); without
+    it, a relative path that climbs out of the working directory, while an absolute pattern is
+    the caller's explicit choice (as for io.read_raw).
     """
-    base = root if root is not None else os.getcwd()
     paths = sorted({p for pattern in patterns for p in glob.glob(pattern) if _file_or_link(p)})
     documents: dict[str, str] = {}
     folders: dict = {}
     for path in paths:
-        problem = raw_path_problem(path, base, folders) or _wildcard_problem(path)
+        problem = raw_path_problem(path, root, folders) or _wildcard_problem(path)
         if problem:
             raise InputError(f"{path}: {problem}")
         doc_id = doc_id_for(path)

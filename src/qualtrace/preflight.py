@@ -78,7 +78,7 @@ def check_corpus(patterns) -> dict[str, str]:
     from .io import InputError
 
     try:
-        documents = discover(patterns)
+        documents = discover(patterns, root=os.getcwd())  # nothing outside the project
         if not documents:
             stop(f"no input documents: nothing matches {patterns} (config corpus.patterns); "
                  "put report chapters in data/raw/")
