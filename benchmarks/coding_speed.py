@@ -6,7 +6,7 @@ seeds). Three runs of each; medians of wall-clock and of CPU time are reported, 
 the machine before and after. The plain scan is one regex holding every codebook term as an
 alternation (`\\b(?:t1|t2|...)`, case-insensitive): what a single-pass scan for the same patterns
 costs in Python's `re`. For reference the engine's own single pass (the trie-shaped alternation
-it scans each document with; in C where qualtrace._masterpass was built) is timed too.
+it scans each document with) is timed too.
 `measure()` is also what `benchmarks/run.py` uses on each benchmark corpus.
 
     PYTHONPATH=src python benchmarks/coding_speed.py [--mb 5] [--segments data/processed/segments.csv]
@@ -63,8 +63,7 @@ def plain_scan(codebook, text: str, rx: re.Pattern | None = None) -> int:
 
 
 def trie_scan(codebook, text: str) -> int:
-    """The engine's own single pass (every plain term, one trie walked in C or one trie-shaped
-    regex) over a text."""
+    """The engine's own single pass (every plain term, one trie-shaped regex) over a text."""
     matcher = codebook.matcher
     if hasattr(matcher, "master_matches"):
         return len(matcher.master_matches(text.lower()))

@@ -67,7 +67,8 @@ TARGET_NOOP_RATIO = 1.5
 TARGET_1000_BUILD_S = 180
 TARGET_1000_PEAK_MB = 2000
 TARGET_SCALING = 12
-TARGET_CODING_MBS = 5
+# Issue 14: one pure-Python coding engine (no C module) at >= 4 MB/s on one core.
+TARGET_CODING_MBS = 4
 
 
 # ---------------------------------------------------------------- running snakemake
@@ -456,8 +457,9 @@ def targets(med: dict, cases: list[str], report: bool) -> list[tuple[str, str, s
         if wall is None or (get(case, "mb") or 0) < 1:
             continue  # a throughput needs a corpus that takes more than the fixed costs
         judged = cpu if cpu is not None else wall
-        out.append((f"{case}: coding stage alone >= 5 MB/s on one core (pinned; judged on CPU "
-                    "time)" if cpu is not None else f"{case}: coding stage alone >= 5 MB/s",
+        goal = f"{case}: coding stage alone >= {TARGET_CODING_MBS} MB/s"
+        out.append((f"{goal} on one core (pinned; judged on CPU time)" if cpu is not None
+                    else goal,
                     f"{_fmt(cpu)} MB/s CPU, {wall:.1f} MB/s wall; "
                     f"{get(case, 'coding_vs_plain_scan'):.2f}x the time of a plain single-pass "
                     f"regex scan ({get(case, 'plain_scan_mb_per_s'):.2f} MB/s)",
@@ -754,12 +756,8 @@ def summarize_csv(path: Path, results: Path, args) -> int:
 
 
 def coding_engine() -> str:
-    """Which matcher the coding stage ran with: the C module, or pure Python without it."""
-    from qualtrace import matcher
-
-    if matcher._masterpass is None:
-        return "pure Python (the C module qualtrace._masterpass is not built or is turned off)"
-    return "the C module qualtrace._masterpass (master pass, filing and proximity scans)"
+    """Which engine the coding stage ran with (recorded with the results)."""
+    return "pure Python (qualtrace.matcher and qualtrace.coding)"
 
 
 def executor_plugins() -> list[str]:

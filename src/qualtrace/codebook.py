@@ -160,6 +160,7 @@ class _TermNames:
     regex_terms = frozenset()
 
     def __init__(self):
+        self.origin: dict[int, str] = {}
         self.terms: list[str] = []
         self._index: dict[str, int] = {}
 
@@ -183,9 +184,11 @@ class _Compiler:
         self.rule_count = 0
         self.defaults = self.data.get("settings", {})
 
-    def terms(self, items, path) -> list[int]:
-        """Expand @vocab references and register every term; return term indices."""
+    def terms(self, items, path, owner: str = "") -> list[int]:
+        """Expand @vocab references and register every term; return term indices. `owner`
+        names what the terms serve (e.g. "rule 'x/y'"), for messages about regex terms."""
         out: list[int] = []
+        owner = owner or _context(self.data, tuple(path))
         for i, item in enumerate(items):
             if item.startswith("@"):
                 ref = item[1:]
@@ -193,12 +196,16 @@ class _Compiler:
                     hint = difflib.get_close_matches(ref, list(self.vocab), n=1)
                     self.rep.fail(list(path) + [i], f"refers to unknown vocab list {item!r}"
                                   + (f" (did you mean '@{hint[0]}'?)" if hint else ""))
-                out.extend(self.terms(self.vocab[ref], ("vocab", ref)))
+                out.extend(self.terms(self.vocab[ref], ("vocab", ref), owner))
                 continue
             try:
-                out.append(self.matcher.add(item))
+                t = self.matcher.add(item)
             except TermSyntaxError as err:
                 self.rep.fail(list(path) + [i], str(err))
+            if item.strip().startswith("re:") and t not in self.matcher.origin:
+                where = self.rep.where(list(path) + [i])
+                self.matcher.origin[t] = f"{where}: {owner}" if owner else where
+            out.append(t)
         return list(dict.fromkeys(out))
 
     def rule(self, spec: dict, path: tuple, owner: str, label: str) -> Rule:

@@ -13,19 +13,16 @@ How it stays fast (the coding stage is meant to run at several MB/s on one core)
   (`Matcher.keyed`): a group's sorted hits are read, never gathered term by term;
 - which groups of terms occur in a unit is one bit mask, so a rule is looked at only when its
   trigger group and all its groups of plain terms have hits, and "is a veto about?" is one AND;
-- each label set's rules are written out as one generated Python function (`_LabelSet._compile`)
-  in which a rule that cannot beat its label's evidence so far is skipped; it is compiled once
-  per codebook (`Codebook.engine`);
+- a label set's rules are prepared once per codebook (`Codebook.engine`), and a rule that cannot
+  beat its label's evidence so far is skipped (`_LabelSet.evaluate`);
 - a proximity rule looks for its earliest pair directly instead of listing every pair, and a
   unit's sentence breaks are found once, on first use;
 - regex terms run as case-sensitive twins over the lower-cased text where that is exact, and
   not at all in a unit that lacks literals every match holds (qualtrace.matcher.TwinScan);
   checks for hits of regex terms that are never scanned into a unit are left out (`Engine`);
-- rows are written in their sorted order, so no sort is needed after;
-- where the C module qualtrace._masterpass was built, the master pass, the filing of its hits,
-  and the proximity rules' pair search (words between, sentence breaks) run in C.
-None of this changes an answer: tests/test_coding.py, tests/test_coding_speed.py and
-tests/test_masterpass.py check the fast paths against the plain definitions on random text.
+- rows are written in their sorted order, so no sort is needed after.
+None of this changes an answer: tests/test_coding.py and tests/test_coding_speed.py check the
+fast paths against the plain definitions on random text.
 """
 from __future__ import annotations
 
@@ -34,9 +31,10 @@ from bisect import bisect_left
 from functools import partial, reduce
 from operator import or_
 
-from .codebook import Codebook, Label, Rule
+from .codebook import Codebook, CodebookError, Label, Rule
 from .io import paused_gc
-from .matcher import _masterpass, folded_text
+from .matcher import folded_text
+from .regex_budget import TermTimeout, regex_budget
 
 CODING_FIELDS = ["segment_id", "doc_id", "theme", "evidence_start", "evidence_end",
                  "evidence_text", "rule"]
@@ -50,23 +48,14 @@ _SENTENCE_BREAK = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c\
 _STOP_MARK = re.compile(r"[.!?\u2026]")  # how every _SENTENCE_BREAK starts
 
 
-def _breaks_re(text: str) -> list[int]:
+def _breaks(text: str) -> list[int]:
     """Where the sentence breaks in text start."""
     return [m.start() for m in _SENTENCE_BREAK.finditer(text)]
 
 
-def _mask_re(bit_of_key: list[int], keys) -> int:
+def _mask(bit_of_key: list[int], keys) -> int:
     """The mask of the groups whose keys are given."""
     return reduce(or_, map(bit_of_key.__getitem__, keys), 0)
-
-
-# In C where the matcher's C module was built (same answers, checked in
-# tests/test_masterpass.py): a unit's sentence breaks, its groups' mask and `_pair`'s search;
-# `_mask` and `_pair_search` None: done in Python.
-if _masterpass is not None:
-    _breaks, _mask, _pair_search = _masterpass.breaks, _masterpass.mask, _masterpass.pair
-else:
-    _breaks, _mask, _pair_search = _breaks_re, None, None
 
 _LEADING_MARKER = re.compile(r"^[\s\-\u2013\u2014\u2022*\u00b7]*")
 
@@ -219,7 +208,7 @@ class _Unit:
             if found is None:
                 continue  # cannot match here
             rx, text = found
-            spans = [mm.span() for mm in rx.finditer(text) if mm.end() > mm.start()]
+            spans = self.matcher.regex_spans(t, rx, text)
             if spans:
                 hits[t] = spans
 
@@ -287,7 +276,7 @@ class _Prog:
                  "same_sentence", "not_with", "not_with_bit", "not_with_regex", "unless",
                  "unless_bit", "unless_key", "unless_plain", "unless_regex", "kinds", "section",
                  "lazy_terms", "lazy_not_with", "lazy_unless", "veto_terms", "plain", "fast",
-                 "bound", "vetoes_only")
+                 "bound", "vetoes_only", "direct_pair", "quiet_bits", "quiet_regex")
 
     def __init__(self, rule: Rule, lab: _Label, bits: _Bits, regex: frozenset,
                  scanned: frozenset | None = None):
@@ -330,6 +319,15 @@ class _Prog:
         # An `any` rule whose answer, with no vetoes about, is its group's earliest hit.
         self.fast = (self.plain and self.kind == _ANY and rule.min_hits == 1
                      and self.gids[0] is not None)
+        # A proximity rule on single hits of plain terms: its answer is the pair search over
+        # the two groups' hits (`_pair`), with its plain unless hits added to the vetoes, and
+        # none when a plain not_with term is about.
+        self.direct_pair = (self.kind == _NEAR and rule.min_hits == 1 and None not in self.gids
+                            and not self.unless_regex and not self.not_with_regex)
+        # What must be absent for the `fast` answer: plain unless/not_with hits (bits), and
+        # hits of regex ones
+        self.quiet_bits = self.unless_bit | self.not_with_bit
+        self.quiet_regex = self.unless_regex + self.not_with_regex
         # Groups whose earliest hit bounds where the evidence can start (None: no bound). An
         # evidence span starts at a hit of one of the groups (of `a` for an a_first proximity).
         # `any` rules are cheap enough to evaluate; rules scanning regex terms of their own
@@ -480,10 +478,6 @@ def _pair(prog: _Prog, unit: _Unit, a: list[Span], b: list[Span], vetoes) -> Evi
         b = _unvetoed(b, vetoes)
         if not b:
             return None
-    if _pair_search is not None:  # the same search in C
-        found = _pair_search(a, b, unit.text, prog.within, prog.same_sentence, prog.a_first,
-                             unit)
-        return None if found is None else (found[0], found[1], prog.id, prog.index)
     text, within, same = unit.text, prog.within, prog.same_sentence
     lim = 2 * within  # k words need 2k - 1 characters: a shorter gap cannot hold too many
     count, stop = _WORD.findall, _STOP_MARK.search
@@ -585,11 +579,9 @@ def _vetoes_near(unit: _Unit, terms: tuple, spans: list[Span]) -> list[Span]:
                 continue  # cannot match in this unit
             rx, text = found
             # pos keeps the text before the window visible to \b and look-behinds.
-            for m in rx.finditer(text, lo, e + VETO_WINDOW):
-                start, end = m.span()
-                if start >= e:
-                    break  # nothing starting here or later overlaps the span
-                if end > s and end > start:
+            # (nothing starting at e or later overlaps the span)
+            for start, end in unit.matcher.regex_spans(t, rx, text, lo, e + VETO_WINDOW, e):
+                if end > s:
                     out.append((start, end))
         return out
     windows: list[list[int]] = []
@@ -608,16 +600,28 @@ def _vetoes_near(unit: _Unit, terms: tuple, spans: list[Span]) -> list[Span]:
         rx, text = found
         for lo, hi in windows:
             # pos keeps the text before the window visible to \b and look-behinds.
-            for m in rx.finditer(text, lo, hi):
-                start, end = m.span()
-                if start >= last:
-                    break  # nothing starting here or later overlaps a span
-                if end > start and any(start < e and s < end for s, e in spans):
+            # (nothing starting at `last` or later overlaps a span)
+            for start, end in unit.matcher.regex_spans(t, rx, text, lo, hi, last):
+                if any(start < e and s < end for s, e in spans):
                     out.append((start, end))
     return out
 
 
 # ---------------------------------------------------------------- per-label-set evaluation
+# How a rule is answered in `_LabelSet.evaluate`: its group's earliest hit when no veto is about
+# (`_Prog.fast`); through `_evaluate` when it scans regex terms or checks kinds or sections
+# first; by the pair search (`_Prog.direct_pair`); or fired at once.
+_FAST, _SCANS, _PAIR, _FIRE = "fast", "scans", "pair", "fire"
+
+
+def _way(prog: _Prog) -> str:
+    if prog.fast:
+        return _FAST
+    if not prog.vetoes_only:
+        return _SCANS
+    return _PAIR if prog.direct_pair else _FIRE
+
+
 class _LabelSet:
     """The labels of one label set (themes, or one facet's values) with their rules in order."""
 
@@ -631,125 +635,104 @@ class _LabelSet:
                       for rule, lab in rules]
         self.fallback_rules = [_Prog(rule, self.labs[rule.label], bits, regex, scanned)
                                for rule in fallback]
-        self.evaluate = self._compile()
-
+        # The rules in codebook order, in runs of one label's rules: (label index, the trigger
+        # bits of all that label's rules, the run's rules). A run is passed over when no
+        # trigger of its label has hits.
+        self.lab_list = list(self.labs.values())
+        index = {lab.id: j for j, lab in enumerate(self.lab_list)}
+        label_triggers = [0] * len(self.lab_list)
+        for prog in self.rules:
+            label_triggers[index[prog.lab.id]] |= prog.trigger_bit
+        # (each rule with the bits it needs and the keys of the groups bounding its evidence,
+        # read in the loop without attribute look-ups)
+        self.runs: list[tuple[int, int, list[tuple]]] = []
+        for prog in self.rules:
+            j = index[prog.lab.id]
+            if not self.runs or self.runs[-1][0] != j:
+                self.runs.append((j, label_triggers[j], []))
+            bound = None if prog.bound is None else tuple(gid for gid, _ in prog.bound)
+            self.runs[-1][2].append((prog.need, bound, _way(prog), prog))
+        self.no_vetoes = [None if lab.unless else () for lab in self.lab_list]
+        self.triggers = reduce(or_, (prog.trigger_bit for prog in self.rules), 0)
+        # Labels in id order (the order rows are written in), with the labels suppressing each.
+        self.output = [(j, lab.id, tuple(index[s] for s in lab.label.suppressed_by if s in index))
+                       for j, lab in sorted(enumerate(self.lab_list), key=lambda jl: jl[1].id)]
 
     def evaluate(self, unit: _Unit) -> dict[str, Evidence]:
-        """Each label's evidence in a unit (replaced per label set by `_compile`)."""
-        raise NotImplementedError
-
-    def _compile(self):
-        """Write this label set's evaluation out as one Python function.
+        """Each label's evidence in a unit: its earliest, over the rules that fire.
 
         Rules are tried in codebook order, each only when the unit's mask holds the bits it
-        needs; a label's evidence so far and its vetoes are local variables; a rule that cannot
-        start before the evidence its label already has is skipped (see `_Prog.bound`); an `any`
-        rule with no vetoes about is answered inline. The function computes what looping over
-        the rules with `_fire` / `_evaluate` would, without the interpretive overhead.
+        needs; a rule that cannot start before the evidence its label already has is skipped
+        (`_Prog.bound`); a label's vetoes are made on first use. Each rule is answered by the
+        shortest way it allows (what `_evaluate` would answer): an `any` rule with no vetoes
+        about is its group's earliest hit; a rule with nothing to scan first is fired at once (a
+        proximity rule on single hits of plain terms goes straight to the pair search), its
+        regex vetoes then looked for near the evidence; any other goes through `_evaluate`.
         """
-        env = {"_fire": _fire, "_pair": _pair, "_evaluate": _evaluate, "_checked": _checked}
-        labels = list(self.labs.values())
-        index = {lab.id: j for j, lab in enumerate(labels)}
-        triggers = 0
-        for prog in self.rules:
-            triggers |= prog.trigger_bit
-        lines = ["def evaluate(unit):",
-                 "    mask = unit.mask",
-                 f"    if not mask & {triggers}:",
-                 "        return {}",
-                 "    hits, made = unit.hits, unit._spans"]
-        for j, lab in enumerate(labels):
-            env[f"L{j}"] = lab
-            # v: the label's vetoes, made on first use; none ever for a label without unless
-            lines.append(f"    e{j} = None; v{j} = {'None' if lab.unless else '()'}")
-        current = None
-        for i, prog in enumerate(self.rules):
-            j = index[prog.lab.id]
-            env[f"P{i}"] = prog
-            if j != current:  # a label's rules are together: skip them all when none can fire
-                current = j
-                triggers = 0
-                for other in self.rules:
-                    if other.lab is prog.lab:
-                        triggers |= other.trigger_bit
-                lines.append(f"    if mask & {triggers}:  # {prog.lab.id}")
-            lines.append(f"        # {prog.id}")
-            lines.append(f"        if mask & {prog.need} == {prog.need}:")
-            pad = "            "
-            if prog.bound is not None:
-                # (the earliest hit of a group: the first of its sorted hits, which the unit's
-                # scan filed: `_Unit.grouped`)
-                firsts = [f"made[{gid}][0][0]" for gid, _ in prog.bound]
-                first = firsts[0] if len(firsts) == 1 else "min(" + ", ".join(firsts) + ")"
-                lines.append(f"{pad}if e{j} is None or {first} < e{j}[0]:")
-                pad += "    "
-            lab = prog.lab
-            if lab.unless_regex:
-                lines += [f"{pad}if v{j} is None:", f"{pad}    v{j} = L{j}.vetoes(unit)"]
-            elif lab.unless:  # (the unit's own list: vetoes are never changed)
-                lines += [f"{pad}if v{j} is None:",
-                          f"{pad}    v{j} = made[{lab.unless_key}] if mask & {lab.unless_bit} "
-                          f"else ()"]
-            if prog.fast:
-                quiet = [f"not v{j}"]
-                if prog.unless_bit | prog.not_with_bit:
-                    quiet.append(f"not mask & {prog.unless_bit | prog.not_with_bit}")
-                for t in prog.unless_regex + prog.not_with_regex:
-                    quiet.append(f"{t} not in hits")
-                lines += [
-                    f"{pad}if {' and '.join(quiet)}:",
-                    f"{pad}    s, e = made[{prog.gids[0]}][0]",
-                    f"{pad}    if e{j} is None or s < e{j}[0]:",
-                    f"{pad}        e{j} = (s, e, P{i}.id, {prog.index})",
-                    f"{pad}else:",
-                    f"{pad}    ev = _fire(P{i}, unit, v{j})",
-                    f"{pad}    if ev is not None and (e{j} is None or ev[0] < e{j}[0]):",
-                    f"{pad}        e{j} = ev"]
-            elif prog.plain or prog.vetoes_only:
-                lines += [
-                    f"{pad}ev = {self._fire_call(prog, i, j)}",
-                    f"{pad}if ev is not None and (e{j} is None or ev[0] < e{j}[0]):"]
-                if prog.plain:
-                    lines.append(f"{pad}    e{j} = ev")
-                else:  # what `_evaluate` does next: regex vetoes near the evidence
-                    lines += [
-                        f"{pad}    ev = _checked(P{i}, unit, v{j}, ev, -1 if e{j} is None "
-                        f"else e{j}[0])",
-                        f"{pad}    if ev is not None:",
-                        f"{pad}        e{j} = ev"]
-            else:
-                lines += [
-                    f"{pad}ev = _evaluate(P{i}, unit, v{j}, -1 if e{j} is None else e{j}[0])",
-                    f"{pad}if ev is not None:",
-                    f"{pad}    e{j} = ev"]
-        lines.append("    found = {}")  # (in label id order, the order rows are written in)
-        for j, lab in sorted(enumerate(labels), key=lambda jl: jl[1].id):
-            keep = [f"e{j} is not None"] + [f"e{index[s]} is None"
-                                            for s in lab.label.suppressed_by if s in index]
-            lines.append(f"    if {' and '.join(keep)}:")
-            lines.append(f"        found[L{j}.id] = e{j}")
-        lines.append("    return found")
-        self.source = "\n".join(lines) + "\n"
-        exec(compile(self.source, f"<label set {labels[0].id if labels else ''}>", "exec"), env)
-        return env["evaluate"]
-
-    @staticmethod
-    def _fire_call(prog: _Prog, i: int, j: int) -> str:
-        """The expression `_fire(P{i}, unit, v{j})` in generated code, or what it comes to for a
-        proximity rule counting single hits of plain terms: the pair search over the groups'
-        hits (which the mask says are there), with the rule's plain unless hits added to the
-        label's vetoes when there are any, and none when a plain not_with term is about."""
-        if not (prog.kind == _NEAR and prog.min_hits == 1 and None not in prog.gids
-                and not prog.unless_regex and not prog.not_with_regex):
-            return f"_fire(P{i}, unit, v{j})"
-        vetoes = f"v{j}"
-        if prog.unless_bit:
-            vetoes = f"([*made[{prog.unless_key}], *v{j}] if mask & {prog.unless_bit} else v{j})"
-        ka, kb = prog.gids
-        call = f"_pair(P{i}, unit, made[{ka}], made[{kb}], {vetoes})"
-        if prog.not_with_bit:
-            call = f"None if mask & {prog.not_with_bit} else {call}"
-        return call
+        mask = unit.mask
+        if not mask & self.triggers:
+            return {}
+        made, hits = unit._spans, unit.hits
+        evidence: list = [None] * len(self.lab_list)
+        vetoes = self.no_vetoes.copy()  # None: not made yet
+        for j, triggers, progs in self.runs:
+            if not mask & triggers:
+                continue
+            for need, bound, way, prog in progs:
+                if mask & need != need:
+                    continue
+                best = evidence[j]
+                if bound is not None and best is not None:
+                    # (the earliest hit of a group: the first of its sorted hits, which the
+                    # unit's scan filed: `_Unit.grouped`)
+                    first = made[bound[0]][0][0] if len(bound) == 1 else \
+                        min(made[gid][0][0] for gid in bound)
+                    if first >= best[0]:
+                        continue
+                v = vetoes[j]
+                if v is None:
+                    lab = self.lab_list[j]
+                    if lab.unless_regex:
+                        v = lab.vetoes(unit)
+                    else:  # (the unit's own list: vetoes are never changed)
+                        v = made[lab.unless_key] if mask & lab.unless_bit else ()
+                    vetoes[j] = v
+                if way is _FAST:
+                    if not v and not mask & prog.quiet_bits and not (
+                            prog.quiet_regex and any(t in hits for t in prog.quiet_regex)):
+                        s, e = made[prog.gids[0]][0]
+                        ev = (s, e, prog.id, prog.index)
+                    else:
+                        ev = _fire(prog, unit, v)
+                elif way is _SCANS:
+                    ev = _evaluate(prog, unit, v, -1 if best is None else best[0])
+                    if ev is not None:
+                        evidence[j] = ev
+                    continue
+                elif way is _PAIR:
+                    if mask & prog.not_with_bit:
+                        continue
+                    if mask & prog.unless_bit:
+                        ev = _pair(prog, unit, made[prog.gids[0]], made[prog.gids[1]],
+                                   [*made[prog.unless_key], *v])
+                    else:
+                        ev = _pair(prog, unit, made[prog.gids[0]], made[prog.gids[1]], v)
+                else:
+                    ev = _fire(prog, unit, v)
+                if ev is None or (best is not None and ev[0] >= best[0]):
+                    continue
+                if not prog.plain:  # regex vetoes, looked for near the evidence
+                    ev = _checked(prog, unit, v, ev, -1 if best is None else best[0])
+                    if ev is None:
+                        continue
+                evidence[j] = ev
+        found = {}  # (in label id order, the order rows are written in)
+        for j, lab_id, suppressed_by in self.output:
+            ev = evidence[j]
+            if ev is not None and not (
+                    suppressed_by and any(evidence[k] is not None for k in suppressed_by)):
+                found[lab_id] = ev
+        return found
 
     def fallback(self, unit: _Unit) -> dict[str, Evidence]:
         mask = unit.mask
@@ -817,8 +800,11 @@ def code_segments(segments, raw_texts: dict, codebook: Codebook):
     """Code segments; return (codings_rows, facets_rows) sorted deterministically."""
     # The loop allocates many small objects and frees almost all of them by reference count;
     # cyclic garbage collection passes over the growing output would only cost time.
-    with paused_gc():
-        return _code_segments(segments, raw_texts, codebook)
+    with paused_gc(), regex_budget():
+        try:
+            return _code_segments(segments, raw_texts, codebook)
+        except TermTimeout as err:  # a regex term that backtracks without end: named
+            raise CodebookError(str(err)) from None
 
 
 def _code_segments(segments, raw_texts: dict, codebook: Codebook):
@@ -828,7 +814,7 @@ def _code_segments(segments, raw_texts: dict, codebook: Codebook):
     matcher = codebook.matcher
     eager = codebook.eager_regex_terms()
     by_term = engine.bits.by_term
-    mask_of = _mask or partial(_mask_re, [1 << k for k in range(engine.bits.n)])
+    mask_of = partial(_mask, [1 << k for k in range(engine.bits.n)])
     keyed = engine.keyed  # files each unit's hits by group of terms
     themes = engine.themes
     codings, facet_rows = [], []

@@ -5,25 +5,15 @@ means "any further word characters" (rehabilitat* -> rehabilitation, rehabilitat
 written `re:<regex>` is an explicit case-insensitive regular expression.
 
 `Matcher` finds every plain term of a codebook in one regex pass (a trie-shaped alternation inside
-a look-ahead at each word start) and explicit regex terms with one pass each, on demand. The
-regex defines the pass; where the optional C module `_masterpass` was built, the same trie is
-walked in C instead, in the order the regex engine tries it (same matches, several times faster).
+a look-ahead at each word start) and explicit regex terms with one pass each, on demand.
 """
 from __future__ import annotations
 
 import itertools
-import os
 import re
 import sys
 
-# The master pass in C (src/qualtrace/_masterpass.c), built where a C compiler is found; the
-# pure-Python pass below gives the same answers. QUALTRACE_PURE_PYTHON=1 turns it off.
-try:
-    from . import _masterpass
-except ImportError:
-    _masterpass = None
-if os.environ.get("QUALTRACE_PURE_PYTHON"):
-    _masterpass = None
+from .regex_budget import running
 
 __all__ = ["Matcher", "TermSyntaxError", "term_regex"]
 
@@ -38,8 +28,10 @@ _SEP_RX = r"[\s\-\u2010\u2013\u2014/]+"
 _APOS_RX = r"['\u2019]"
 _WORD = re.compile(r"\w+")
 _WORD_CHAR = re.compile(r"\w")
-# Nested quantifiers such as (a+)+ can backtrack exponentially; refuse them up front.
-# (Bounded outer repeats like (?:\w+\s+){0,3} are fine: at most a few alternatives per start.)
+# Nested quantifiers such as (a+)+ can backtrack exponentially; the commonest form is refused
+# up front, with its own message. (Bounded outer repeats like (?:\w+\s+){0,3} are fine: at most
+# a few alternatives per start.) This only catches a form: what stops every other one, such as
+# (a|a)+b or (a+b?)+$, is the time budget regex terms run under (qualtrace.regex_budget).
 _NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}]\)(?:[+*]|\{\d*,\})")
 
 
@@ -121,15 +113,13 @@ _PARTNERS = {chr(k) for v in (_EXTRA_CASES or {}).values() for k in v} - {"i", "
 
 
 class _AnyOf:
-    """`search(text)`: is any of some characters in a text (in C where it can)?"""
+    """`search(text)`: is any of some characters in a text?"""
 
     def __init__(self, chars):
         self.chars = "".join(sorted(chars))
         self._rx = re.compile("[" + "".join(map(re.escape, self.chars)) + "]")
 
     def search(self, text: str) -> bool:
-        if _masterpass is not None:
-            return _masterpass.holds_any(text, self.chars)
         return self._rx.search(text) is not None
 
 
@@ -346,7 +336,7 @@ def twin_scan(source: str) -> TwinScan | None:
         return scan
 
 
-# The order the master pass tries a node's edges in, which is also their kind in _masterpass.c.
+# The order the master pass tries a node's edges in.
 _EDGE_KIND = {"c": 0, "s": 1, "a": 2, "w": 3}
 
 
@@ -355,23 +345,6 @@ def _edges(node: dict) -> list[tuple]:
     characters, separator, apostrophe, wildcard (the end of a term, `None`, is tried last)."""
     return sorted(((a, c) for a, c in node.items() if a is not None),
                   key=lambda ac: (_EDGE_KIND[ac[0][0]], ac[0][1:]))
-
-
-def _flat_trie(trie: dict) -> list[tuple]:
-    """The trie as _masterpass.Trie takes it: nodes[i] = (terminal, ((kind, codepoint, child),
-    ...)), edges in `_edges` order, every child numbered after its parent (node 0: the root)."""
-    nodes: list = []
-
-    def add(node: dict) -> int:
-        index = len(nodes)
-        nodes.append(None)
-        edges = tuple((_EDGE_KIND[atom[0]], ord(atom[1]) if atom[0] == "c" else 0, add(child))
-                      for atom, child in _edges(node))
-        nodes[index] = (None in node, edges)
-        return index
-
-    add(trie)
-    return nodes
 
 
 class Matcher:
@@ -407,8 +380,9 @@ class Matcher:
         self._entries_all: dict[str, tuple] = {}
         self._first: dict[str, list[int]] = {}
         self._by_initial: dict[str, list[int]] = {}
-        self.native = None  # the C master pass (`build`), if built
         self._prefixes: dict = {}  # (term, k) and regex source -> compiled prefix
+        # regex term -> where the codebook writes it and the rule it serves (for messages)
+        self.origin: dict[int, str] = {}
 
     def add(self, term: str) -> int:
         term = term.strip()
@@ -457,7 +431,6 @@ class Matcher:
         # case-insensitively instead, as they are (rare: compiled when first needed).
         self._alternation = alternation
         self._after_gap = re.compile(r"\W(?=(" + alternation + "))")
-        self.native = _masterpass.Trie(_flat_trie(trie)) if _masterpass and trie else None
         self._master_ci = None
         self._first_rx = {t: re.compile("".join(_atom_rx(a) for a in _tokens(at)[0]),
                                         re.IGNORECASE)
@@ -565,10 +538,7 @@ class Matcher:
     def master_matches(self, low: str) -> list[tuple[int, str]]:
         """(position, matched text) of every master match in a lower-cased text: at each word
         start, the first term path of the trie that matches there (see `build`)."""
-        if self.native is not None:
-            found = self.native.matches(low, 0, len(low))
-        else:
-            found = [(mo.start(1), mo.group(1)) for mo in self._after_gap.finditer(low)]
+        found = [(mo.start(1), mo.group(1)) for mo in self._after_gap.finditer(low)]
         if _WORD_CHAR.match(low) is not None:  # the text starts with a word
             head = self._after_gap.match(" " + low)
             if head:
@@ -610,9 +580,36 @@ class Matcher:
 
     def scan_regex(self, text: str, terms, hits: dict) -> None:
         for t in terms:
-            spans = [mm.span() for mm in self.full[t].finditer(text) if mm.end() > mm.start()]
+            spans = self.regex_spans(t, self.full[t], text)
             if spans:
                 hits[t] = spans
+
+    def describe(self, t: int) -> str:
+        """A term for messages: where the codebook writes it, the rule it serves, the term."""
+        where = self.origin.get(t)
+        return f"{where + ': ' if where else ''}term {self.terms[t]!r}"
+
+    def regex_spans(self, t: int, rx, text: str, pos: int = 0, endpos: int = sys.maxsize,
+                    stop: int | None = None) -> list[tuple[int, int]]:
+        """The spans of the non-empty matches of regex term t in text[pos:endpos] (those
+        starting before `stop`, if given), `rx` being the term's pattern or its twin, within
+        the regex budget (qualtrace.regex_budget)."""
+        running.term = (self, t)
+        running.since = running.ticks
+        try:
+            if stop is None:
+                return [mm.span() for mm in rx.finditer(text, pos, endpos)
+                        if mm.end() > mm.start()]
+            spans = []
+            for mm in rx.finditer(text, pos, endpos):
+                start, end = mm.span()
+                if start >= stop:
+                    break
+                if end > start:
+                    spans.append((start, end))
+            return spans
+        finally:
+            running.term = None
 
     def document(self, raw: str) -> "DocumentScan":
         """One master pass over a whole document, from which units' hits are then cut."""
@@ -656,37 +653,29 @@ class KeyedTerms:
         where the unit runs from `base` to `end`) under their keys; `low` is the lower-cased
         text the pass ran on, for terms that may extend past a match."""
         out = {} if out is None else out
-        get, put = self._cache[every].get, out.get
+        get = self._cache[every].get
         rare = []
         for mo in found:
-            pairs = get(mo.group(1))
+            m = mo.group(1)
+            pairs = get(m)
             if pairs is None:  # not seen yet, or some term may run past it: below
-                rare.append((mo.start(1), mo.group(1)))
+                rare.append((mo.start(1), m))
                 continue
-            q = mo.start(1) - base
+            q = mo.end() - base  # (the pass consumes the one character before group 1)
             for k, n in pairs:
-                spans = put(k)
-                if spans is None:
-                    out[k] = [(q, q + n)]
+                if k in out:
+                    out[k].append((q, q + n))
                 else:
-                    spans.append((q, q + n))
+                    out[k] = [(q, q + n)]
         if rare:
             self._collect_rare(rare, base, low, end, every, out)
         return out
 
     def collect_pass(self, low: str, pos: int, end: int, base: int, every: bool,
                      out: dict | None = None) -> dict:
-        """`collect` of the master pass over low[pos:end] (`finditer(low, pos, end)`), run in C
-        where the matcher has its C pass."""
-        native = self.matcher.native
-        if native is None:
-            return self.collect(self.matcher._after_gap.finditer(low, pos, end), base, low, end,
-                                every, out)
-        out = {} if out is None else out
-        rare = native.file(low, pos, end, base, self._cache[every], out)
-        if rare:
-            self._collect_rare(rare, base, low, end, every, out)
-        return out
+        """`collect` of the master pass over low[pos:end] (`finditer(low, pos, end)`)."""
+        return self.collect(self.matcher._after_gap.finditer(low, pos, end), base, low, end,
+                            every, out)
 
     def _collect_rare(self, found, base: int, low: str, end: int, every: bool, out: dict):
         """`collect` for matches (p, m) that are new or that a wildcard term may run past:
