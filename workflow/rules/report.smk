@@ -113,6 +113,8 @@ rule report_source:
         manifest="data/processed/run_manifest.json",
         codebook=config["codebook"],
         gold=gold_files,
+        # No report from tables that failed an error-severity check.
+        checks_passed="data/processed/checks_passed.txt",
         rulegraph_dot="reports/rulegraph.dot",
         rulegraph_svg="reports/figures/rulegraph.svg",
     output:

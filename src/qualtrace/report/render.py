@@ -40,15 +40,24 @@ class Engine:
                 f"Typst (typst Python package {self.versions.get('typst', '?')}).")
 
 
+def missing_engine(requested: str) -> str:
+    """Why `requested` cannot render here ("" if it can); cheap, so the Snakefile can refuse it
+    before any job (a failed report job would delete the report it was to replace)."""
+    if requested == "quarto" and not shutil.which("quarto"):
+        return ("render.engine is 'quarto' but no `quarto` binary is on PATH; install Quarto or "
+                "set render.engine to 'auto' or 'pandoc'")
+    return ""
+
+
 def resolve(requested: str = "auto") -> Engine:
     """The engine that `requested` (config render.engine) means on this machine."""
     if requested not in ENGINES:
         raise RenderError(f"render.engine must be one of {', '.join(ENGINES)}, not "
                           f"{requested!r}")
+    problem = missing_engine(requested)
+    if problem:
+        raise RenderError(problem)
     quarto = shutil.which("quarto")
-    if requested == "quarto" and not quarto:
-        raise RenderError("render.engine is 'quarto' but no `quarto` binary is on PATH; "
-                          "install Quarto or set render.engine to 'auto' or 'pandoc'")
     if quarto and requested in ("auto", "quarto"):
         out = subprocess.run([quarto, "--version"], capture_output=True, text=True, check=True)
         return Engine("quarto", {"quarto": out.stdout.strip()})
