@@ -86,13 +86,27 @@ def cmd_check(args) -> str:
         checks, items, key_points, errors = run_checks(tables, json.loads(args.severity))
     except ChecksFailed as err:
         raise InputError(str(err)) from None
-    if errors:
-        raise InputError(errors)
+    # Written even when an error-severity check fails (rule checks_gate then stops the build),
+    # so the reviewer can read what failed; a failed job would lose them.
     write_csv(args.items, ITEM_FIELDS, items)
     write_csv(args.key_points, ["key_point_id", "doc_id", "themes", "supported",
                                 "supporting_segment_ids", "shared_themes"], key_points)
     write_csv(args.checks, CHECK_FIELDS, checks)
-    return "; ".join(f"{c['check_id']} {c['status']}" for c in checks)
+    return "; ".join(f"{c['check_id']} {c['status']}" for c in checks) + (
+        "\n" + errors if errors else "")
+
+
+def cmd_check_gate(args) -> str:
+    from .checks.runner import failed_errors
+    from .io import atomic_write_text, read_csv
+
+    checks = read_csv(args.checks)
+    errors = failed_errors(checks, read_csv(args.items))
+    if errors:
+        raise InputError(f"{errors}\n(all of them in {args.checks} and {args.items})")
+    passed = sorted(c["check_id"] for c in checks if c["severity"] == "error")
+    atomic_write_text(args.output, f"error-severity checks passed: {', '.join(passed)}\n")
+    return f"{len(passed)} error-severity checks passed"
 
 
 def cmd_trace(args) -> int:
@@ -223,6 +237,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--severity", default="{}", help="check id -> severity, as JSON")
     check.add_argument("--review-decisions", help="review_decisions.csv (the `review` check)")
     check.set_defaults(func=cmd_check)
+
+    gate = sub.add_parser("check-gate", help="fail if an error-severity check failed",
+                          description="Reads the tables `check` wrote; exit 1 naming each "
+                                      "failed error-severity check and its items.")
+    for name in ("checks", "items", "output"):
+        gate.add_argument(f"--{name}", required=True)
+    gate.set_defaults(func=cmd_check_gate)
 
     manifest = sub.add_parser("manifest", help="inputs, codebook, config and software versions")
     manifest.add_argument("--documents", required=True)

@@ -12,10 +12,11 @@ are printed escaped (qualtrace.terminal), so a source file cannot drive the read
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .io import read_csv
+from .io import InputError, read_csv, read_raw_bytes
 from .spans import line_column
 from .terminal import printable
 
@@ -174,7 +175,7 @@ def trace(words: list[str], root: str | Path = ".") -> tuple[str, list[Passage]]
             raise TraceError(f"{description} lists segment {seg_id}, which segments.csv lacks")
         doc = documents[seg["doc_id"]]
         if doc["doc_id"] not in texts:
-            texts[doc["doc_id"]] = _read(ws.root / doc["path"], doc["path"], doc["sha256"])
+            texts[doc["doc_id"]] = _read(doc["path"], doc["sha256"], ws.root)
         unreadable, hash_ok, raw = texts[doc["doc_id"]]
         start, end, text = evidence.get(seg_id, (int(seg["start"]), int(seg["end"]), ""))
         if unreadable:
@@ -195,14 +196,15 @@ def trace(words: list[str], root: str | Path = ".") -> tuple[str, list[Passage]]
     return description, passages
 
 
-def _read(path: Path, shown: str, sha256: str) -> tuple[str | None, bool, str]:
-    """(None, sha256 matches, text) for a file that can be read, else (why not, False, "")."""
+def _read(path: str, sha256: str, root: Path) -> tuple[str | None, bool, str]:
+    """(None, sha256 matches, text) for a file that can be read, else (why not, False, "").
+    Read through the raw-file guard: never through a link or outside the project."""
+    if not os.path.lexists(Path(root) / path):
+        return f"{path} is missing (deleted or moved since ingestion)", False, ""
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return f"{shown} is missing (deleted or moved since ingestion)", False, ""
-    except OSError as err:
-        return f"{shown} cannot be read ({err.strerror or err})", False, ""
+        data = read_raw_bytes(path, root)
+    except InputError as err:
+        return str(err), False, ""
     return (None, hashlib.sha256(data).hexdigest() == sha256,
             data.decode("utf-8", errors="replace"))
 

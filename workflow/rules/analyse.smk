@@ -37,6 +37,7 @@ rule coding_validation:
     output:
         coding_validation="data/processed/coding_validation.csv",
         coding_disagreements="data/processed/coding_disagreements.csv",
+        coding_validation_by_set="data/processed/coding_validation_by_set.csv",
     log:
         "logs/coding_validation.log",
     benchmark:
@@ -46,5 +47,7 @@ rule coding_validation:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        tuned=gold_tuned_files(),
     script:
         "../../analysis/validation.py"

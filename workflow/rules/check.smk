@@ -1,4 +1,5 @@
-# Consistency checks: error-severity failures stop the build, naming the check and its items.
+# Consistency checks. The checks job always writes its tables (a failed job's outputs would be
+# deleted); the gate then stops the build on an error-severity failure, naming check and items.
 
 
 rule consistency_checks:
@@ -34,3 +35,23 @@ rule consistency_checks:
         " --review-decisions {input.review_decisions:q}"
         " --checks {output.checks:q} --items {output.check_items:q}"
         " --key-points {output.key_points:q}"
+
+
+rule checks_gate:
+    input:
+        checks="data/processed/checks.csv",
+        check_items="data/processed/check_items.csv",
+    output:
+        "data/processed/checks_passed.txt",
+    log:
+        "logs/checks_gate.log",
+    benchmark:
+        "benchmarks/results/rules/checks_gate.tsv"
+    conda:
+        ENVIRONMENT
+    resources:
+        mem_mb=500,
+        runtime=5,
+    shell:
+        "python -m qualtrace --log {log:q} check-gate --checks {input.checks:q}"
+        " --items {input.check_items:q} --output {output:q}"

@@ -4,7 +4,8 @@ from glob import glob
 
 from snakemake.io import strip_wildcard_constraints
 
-from qualtrace.corpus import discover, ingestion_batches, refuse_duplicate_files
+from qualtrace.corpus import ingestion_batches
+from qualtrace.preflight import check_corpus
 from qualtrace.provenance import pin_source_date_epoch
 from qualtrace.review.decisions import REVIEW_GLOB, refuse_bad_decision_files
 
@@ -17,13 +18,9 @@ envvars:
     "SOURCE_DATE_EPOCH",
 
 
-DOCUMENTS = discover(config["corpus"]["patterns"])
-refuse_duplicate_files(DOCUMENTS)
-if not DOCUMENTS:
-    raise WorkflowError(
-        f"no input documents: nothing matches {config['corpus']['patterns']} "
-        "(config corpus.patterns); put report chapters in data/raw/"
-    )
+# Refused by name before the DAG: links, paths outside the project, wildcard-like names,
+# two files with one id or one text.
+DOCUMENTS = check_corpus(config["corpus"]["patterns"])
 
 # batch name -> its doc ids; one ingestion job per batch (see config corpus.ingestion_jobs).
 BATCHES = ingestion_batches(DOCUMENTS, config["corpus"].get("ingestion_jobs", 32))
@@ -82,6 +79,12 @@ def review_files(wildcards=None):
 
 def gold_files(wildcards=None):
     return GOLD
+
+
+def gold_tuned_files(wildcards=None):
+    """The gold files the rules were tuned on (config gold.tuned_on); the rest are held out."""
+    patterns = config.get("gold", {}).get("tuned_on", [])
+    return sorted({p for pattern in patterns for p in glob(pattern)} & set(GOLD))
 
 
 def outputs_by_rule():

@@ -33,7 +33,8 @@ REPORT_FIGURE_SOURCES = {
     },
 }
 REPORT_FORMATS = config["render"].get("formats", ["html", "pdf"])
-REPORT_OUTPUTS = [f"reports/summary.{fmt}" for fmt in REPORT_FORMATS]
+REPORT_DOCUMENTS = ["summary", "evidence"]  # the report's body and its evidence
+REPORT_OUTPUTS = [f"reports/{doc}.{fmt}" for doc in REPORT_DOCUMENTS for fmt in REPORT_FORMATS]
 # The workflow's rule files: an edit redraws the rule graph.
 WORKFLOW_RULE_FILES = sorted(glob(os.path.join(workflow.basedir, "workflow", "rules", "*.smk")))
 
@@ -111,10 +112,13 @@ rule report_source:
         manifest="data/processed/run_manifest.json",
         codebook=config["codebook"],
         gold=gold_files,
+        # No report from tables that failed an error-severity check.
+        checks_passed="data/processed/checks_passed.txt",
         rulegraph_dot="reports/rulegraph.dot",
         rulegraph_svg="reports/figures/rulegraph.svg",
     output:
         qmd="reports/summary.qmd",
+        evidence_qmd="reports/evidence.qmd",
         numbers=report(
             "data/processed/report_numbers.csv",
             caption="../report/report_numbers.rst",
@@ -137,16 +141,17 @@ rule report_source:
 
 rule render_report:
     input:
-        qmd="reports/summary.qmd",
+        qmd=[f"reports/{doc}.qmd" for doc in REPORT_DOCUMENTS],
         figures=list(REPORT_FIGURES.values()),
         rulegraph="reports/figures/rulegraph.svg",
     output:
         **{
-            fmt: report(
-                f"reports/summary.{fmt}",
-                caption=f"../report/summary_{fmt}.rst",
+            f"{doc}_{fmt}": report(
+                f"reports/{doc}.{fmt}",
+                caption=f"../report/{doc}_{fmt}.rst",
                 category="Report",
             )
+            for doc in REPORT_DOCUMENTS
             for fmt in REPORT_FORMATS
         },
     log:
@@ -162,4 +167,4 @@ rule render_report:
         engine=config["render"].get("engine", "auto"),
     shell:
         "python -m qualtrace.report --log {log:q} render {input.qmd:q} --engine {params.engine:q}"
-        + "".join(f" --{fmt} {{output.{fmt}:q}}" for fmt in REPORT_FORMATS)
+        f" --formats {' '.join(REPORT_FORMATS)}"

@@ -14,7 +14,6 @@ from .markdown import md_literal, table
 from .numbers import Registry
 
 MEMO_ROWS = 40       # memos listed (all are in codings.csv, facets.csv, review_decisions.csv)
-UNCODED_ROWS = 30    # uncoded segments listed (all: `qualtrace trace review-uncoded`)
 EXCERPT_CHARS = 160
 
 
@@ -100,7 +99,6 @@ def section(reg: Registry, data: ReportData) -> str:
         "`data/processed/review_decisions.csv`." + _unapplied(data))
     parts.append(_agreement(reg, data, review, themes, totals))
     parts.append(_memos(data))
-    parts.append(_uncoded(reg, data))
     return "\n\n".join(p for p in parts if p)
 
 
@@ -192,26 +190,6 @@ def _memos(data: ReportData) -> str:
             if len(memos) > MEMO_ROWS else "")
     return (f"{head}\n\n" + table(["Where", "Passage", "Coding", "Decision", "Memo"], body,
                                   "lllll", widths=[4, 8, 3, 2, 6]) + more)
-
-
-def _uncoded(reg: Registry, data: ReportData) -> str:
-    found = [s for s in data.countable() if not data.themes_of.get(s["segment_id"])]
-    count = reg.link("review-uncoded", len(found), "Content segments coded with no theme",
-                     "segments: countable, with no row in codings.csv",
-                     [s["segment_id"] for s in found], compact=True)
-    head = "### Uncoded segments {#review-uncoded}"
-    text = (f"{head}\n\n{count} content segments carry no theme after review. They are where "
-            "the rules found nothing; `qualtrace review` lists them under *Uncoded segments* "
-            "so a researcher can add codes.")
-    if not found:
-        return text
-    body = [[f"{md_literal(data.short_chapter(s['doc_id']))}, line {s['line']}, "
-             f"`{s['segment_id']}`", md_literal(s["kind"]), md_literal(_clip(s["text"]))]
-            for s in found[:UNCODED_ROWS]]
-    more = (f"\n\nThe first {UNCODED_ROWS} of {len(found)}; `qualtrace trace review-uncoded` "
-            "lists them all." if len(found) > UNCODED_ROWS else "")
-    return text + "\n\n" + table(["Where", "Kind", "Passage"], body, "lll",
-                                 widths=[4, 2, 10]) + more
 
 
 def _clip(text: str, limit: int = EXCERPT_CHARS) -> str:
