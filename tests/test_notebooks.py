@@ -19,7 +19,8 @@ NOTEBOOKS = {
                       "data/processed/theme_by_stakeholder.csv",
                       "data/processed/theme_by_area.csv"],
     "validation.py": ["data/processed/coding_validation.csv",
-                      "data/processed/coding_disagreements.csv"],
+                      "data/processed/coding_disagreements.csv",
+                      "data/processed/coding_validation_by_set.csv"],
     "report.py": ["reports/summary.qmd", "data/processed/report_numbers.csv"],
 }
 
