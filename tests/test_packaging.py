@@ -114,3 +114,14 @@ def test_snakemake_report_builds(mini_build, tmp_path):
     with zipfile.ZipFile(target) as archive:
         names = archive.namelist()
     assert any(name.endswith("report.html") for name in names), names[:20]
+
+
+def test_conda_environment_installs_the_same_pins():
+    import yaml
+
+    env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert "-r requirements.lock" in pip and "-e ." in pip
+    python = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python="))
+    minimum = PYPROJECT["project"]["requires-python"].removeprefix(">=")
+    assert tuple(map(int, python.split("=")[1].split("."))) >= tuple(map(int, minimum.split(".")))
