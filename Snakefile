@@ -3,12 +3,13 @@ import os
 
 from snakemake.utils import min_version, validate
 
+from qualtrace import SCHEMA_DIR
 from qualtrace.preflight import check_codebook, check_config_files, check_render
 
 min_version("9.0")
 
 CONFIGFILE = "config/config.yaml"
-CONFIG_SCHEMA = f"{workflow.basedir}/workflow/schemas/config.schema.yaml"
+CONFIG_SCHEMA = str(SCHEMA_DIR / "config.schema.yaml")
 
 # Before Snakemake reads it (its loader names no line and expands YAML aliases without bound),
 # then any --configfile, then the merged config (incl. --config overrides): file:line messages.
@@ -19,10 +20,10 @@ configfile: CONFIGFILE
 
 
 check_config_files([p for p in workflow.configfiles if p != CONFIGFILE], CONFIG_SCHEMA)
-validate(config, "workflow/schemas/config.schema.yaml")
+validate(config, CONFIG_SCHEMA)
 check_render(config, workflow.configfiles)
 # The codebook too, once, before any job: a failed job would delete the outputs it replaces.
-check_codebook(config["codebook"], f"{workflow.basedir}/workflow/schemas/codebook.schema.yaml")
+check_codebook(config["codebook"], str(SCHEMA_DIR / "codebook.schema.yaml"))
 
 
 include: "workflow/rules/common.smk"
@@ -37,6 +38,7 @@ include: "workflow/rules/report.smk"
 
 
 rule all:
+    default_target: True
     input:
         "data/processed/documents.csv",
         "data/processed/segments.csv",
@@ -57,4 +59,3 @@ rule all:
         REPORT_OUTPUTS,
         "reports/provenance.json",
         "ro-crate-metadata.json",
-    default_target: True

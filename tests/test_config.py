@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from qualtrace import SCHEMA_DIR
 from qualtrace.config import ConfigError, validate_config_file, validate_config_text
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config" / "config.yaml"
-SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA = SCHEMA_DIR / "config.schema.yaml"
 BASE = CONFIG.read_text(encoding="utf-8")
 
 

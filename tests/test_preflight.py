@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from qualtrace import SCHEMA_DIR
 from qualtrace import preflight
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = ROOT / "workflow" / "schemas" / "codebook.schema.yaml"
+SCHEMA = SCHEMA_DIR / "codebook.schema.yaml"
 
 
 @pytest.fixture
@@ -91,5 +92,5 @@ def test_config_file_errors_are_one_line(project, capsys):
     config.write_text(text)
     line = next(i for i, t in enumerate(text.splitlines(), 1) if "ingestion_jobs 32" in t)
     message = stopped(capsys, lambda: preflight.check_config_files(
-        ["config/config.yaml"], ROOT / "workflow/schemas/config.schema.yaml"))
+        ["config/config.yaml"], SCHEMA_DIR / "config.schema.yaml"))
     assert message.startswith(f"config/config.yaml:{line}:3: not valid YAML")

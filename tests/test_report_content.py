@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from qualtrace import SCHEMA_DIR
 from qualtrace.io import read_csv
 from qualtrace.report import contrast
 from qualtrace.report.numbers import Registry
@@ -115,7 +116,7 @@ def test_seeds_validity_is_marked_as_tuned_on(seeds_build):
 
     rows = read_csv(seeds_build / "data/processed/coding_validation_by_set.csv")
     assert rows and {(r["gold_set"], r["tuned"]) for r in rows} == {("seeds", "true")}
-    spec = yaml.safe_load((ROOT / "workflow/schemas/coding_validation_by_set.schema.yaml")
+    spec = yaml.safe_load((SCHEMA_DIR / "coding_validation_by_set.schema.yaml")
                           .read_text(encoding="utf-8"))
     assert BY_SET_FIELDS == spec["required"]
     for row in rows:

@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from qualtrace import SCHEMA_DIR
 from qualtrace.review.decisions import (Decision, DecisionError, append_decisions,
                                         parse_decisions, read_decisions, text_sha256)
 from qualtrace.review.merge import Policy, merge
@@ -256,7 +257,7 @@ def test_outcome_rows_follow_their_schema(tmp_path):
     from qualtrace.io import read_csv, write_csv
     from qualtrace.review.merge import OUTCOME_FIELDS
 
-    spec = yaml.safe_load((ROOT / "workflow/schemas/review_decisions.schema.yaml")
+    spec = yaml.safe_load((SCHEMA_DIR / "review_decisions.schema.yaml")
                           .read_text(encoding="utf-8"))
     assert spec["required"] == OUTCOME_FIELDS
     merged = run(decide(1, "resourcing", "accept"), decide(1, "resourcing", "reject"),

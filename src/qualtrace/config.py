@@ -14,11 +14,12 @@ from pathlib import Path
 
 import yaml
 
+from . import SCHEMA_DIR
 from .yamlcheck import KEY, load_file, load_with_positions, validate
 
 __all__ = ["ConfigError", "SCHEMA_PATH", "validate_config_file", "validate_config_text"]
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA_PATH = SCHEMA_DIR / "config.schema.yaml"
 
 # Ingestion vocabulary that is compiled as regular expressions (case-insensitive, as
 # qualtrace.ingest compiles it): (path to a list, key inside each item or None, what it is).
@@ -93,7 +94,7 @@ def validate_config_text(text: str, name: str = "<config>",
 
 def validate_config_file(path: str | Path, schema_path: str | Path | None = None) -> dict:
     """Validate one config file against the config schema (default:
-    workflow/schemas/config.schema.yaml) and check its ingestion regexes compile. Returns the
+    qualtrace/schemas/config.schema.yaml) and check its ingestion regexes compile. Returns the
     data; raises ConfigError naming file, line and problem."""
     data, positions, name = load_file(path, ConfigError, "the config")
     return _validate(data, positions, name, schema_path)

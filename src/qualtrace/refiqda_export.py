@@ -39,12 +39,14 @@ import re
 import tempfile
 import threading
 import time
+import xml.etree.ElementTree as ET
 import zipfile
 from collections import defaultdict
 from pathlib import Path
 
 from lxml import etree
 
+from . import SCHEMA_DIR as PACKAGE_SCHEMAS
 from .codebook_exchange import GUID_NAMESPACE, ORIGIN, PROJECT_NS, code_index, codes_element
 from .codebook_exchange import xml_text
 from .io import _UMASK, InputError, sha256_bytes
@@ -52,7 +54,7 @@ from .xmlguard import UnsafeXmlError, guarded
 
 NS = PROJECT_NS
 USER_KEY = "user:qualtrace"
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "refi-qda"
+SCHEMA_DIR = PACKAGE_SCHEMAS / "refi-qda"
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _CHUNK = 1 << 20  # characters of XML per chunk handed to the ZIP writer
 _GUID_PREFIX = hashlib.sha1(GUID_NAMESPACE.bytes)
@@ -260,6 +262,14 @@ class ProjectXml:
         self.variables: dict[str, str] = {}  # name -> type
         self._cases = self._plan_cases(segments, selections_of_segment, values_of_segment,
                                        codebook, facet_label, value_label)
+        # A case's text, as QualCoder (and NVivo) read it: a code with the case's GUID coding
+        # the case's segments. SelectionRef alone links no text there. One coding per segment
+        # of the case, on the segment's first selection.
+        self._case_codings: dict[str, list[str]] = defaultdict(list)
+        for case_guid, _, _, _, refs in self._cases:
+            for targets in refs:
+                if targets:
+                    self._case_codings[targets[0]].append(case_guid)
         chapter_ints = all(re.fullmatch(r"-?\d+", str(d.get("chapter_number") or "0"))
                            for d in documents)
         self._source_values = [
@@ -326,6 +336,20 @@ class ProjectXml:
             f"{_leaf(level + 1, kind + 'Value', '', value)}{ind}</VariableValue>"
             for name, value, kind in values)
 
+    def _codes_with_cases(self):
+        """The codebook's codes, then a non-codable "Cases" code holding one code per case
+        with the case's GUID (how QualCoder and NVivo carry a case's text)."""
+        codes = codes_element(self.codebook, NS)
+        if self._cases:
+            parent = ET.SubElement(codes, f"{{{NS}}}Code", {
+                "guid": _guid("code:cases"), "name": "Cases", "isCodable": "false"})
+            ET.SubElement(parent, f"{{{NS}}}Description").text = (
+                "One code per case, sharing the case's GUID: its codings are the case's text.")
+            for case_guid, name, _, _, _ in self._cases:
+                ET.SubElement(parent, f"{{{NS}}}Code", {
+                    "guid": case_guid, "name": xml_text(name), "isCodable": "true"})
+        return codes
+
     def _parts(self):
         """`project.qde` as text pieces, in order."""
         user = self.user
@@ -341,7 +365,7 @@ class ProjectXml:
                + f"{_indent(1)}</Users>"
                f"{_indent(1)}<CodeBook>{_indent(2)}")
         codebook: list[str] = []
-        _tree(codes_element(self.codebook, NS), 2, codebook)
+        _tree(self._codes_with_cases(), 2, codebook)
         yield "".join(codebook) + f"{_indent(1)}</CodeBook>"
         if self.variables:
             yield f"{_indent(1)}<Variables>" + "".join(
@@ -389,6 +413,10 @@ class ProjectXml:
                     f"</Description>"
                     f"{i4}<Coding guid=\"{_guid(f'coding:{sel_key}')}\" creatingUser=\"{by}\">"
                     f"{i5}<CodeRef targetGUID=\"{code.guid}\" />{i4}</Coding>"
+                    + "".join(
+                        f"{i4}<Coding guid=\"{_guid(f'coding:case:{case}:{sel_key}')}\" "
+                        f"creatingUser=\"{user}\">{i5}<CodeRef targetGUID=\"{case}\" />"
+                        f"{i4}</Coding>" for case in self._case_codings.get(sel_guid, ()))
                     + (f"{i4}<NoteRef targetGUID=\"{note[0]}\" />" if note else "")
                     + f"{i3}</PlainTextSelection>")
                 if len(out) >= 256:

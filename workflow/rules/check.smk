@@ -16,17 +16,17 @@ rule consistency_checks:
         checks="data/processed/checks.csv",
         check_items="data/processed/check_items.csv",
         key_points="data/processed/key_point_support.csv",
-    params:
-        severity=json.dumps(config.get("checks", {}).get("severity", {}), sort_keys=True),
+    log:
+        "logs/consistency_checks.log",
     benchmark:
         "benchmarks/results/rules/consistency_checks.tsv"
+    conda:
+        ENVIRONMENT
     resources:
         mem_mb=2000,
         runtime=10,
-    log:
-        "logs/consistency_checks.log",
-    conda:
-        ENVIRONMENT
+    params:
+        severity=json.dumps(config.get("checks", {}).get("severity", {}), sort_keys=True),
     shell:
         "python -m qualtrace --log {log:q} check --codebook {input.codebook:q}"
         " --documents {input.documents:q} --segments {input.segments:q}"
@@ -43,15 +43,15 @@ rule checks_gate:
         check_items="data/processed/check_items.csv",
     output:
         "data/processed/checks_passed.txt",
+    log:
+        "logs/checks_gate.log",
     benchmark:
         "benchmarks/results/rules/checks_gate.tsv"
+    conda:
+        ENVIRONMENT
     resources:
         mem_mb=500,
         runtime=5,
-    log:
-        "logs/checks_gate.log",
-    conda:
-        ENVIRONMENT
     shell:
         "python -m qualtrace --log {log:q} check-gate --checks {input.checks:q}"
         " --items {input.check_items:q} --output {output:q}"

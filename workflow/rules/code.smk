@@ -12,15 +12,15 @@ rule theme_codings:
     output:
         codings="data/processed/codings_auto.csv",
         facets="data/processed/facets_auto.csv",
+    log:
+        "logs/theme_codings.log",
     benchmark:
         "benchmarks/results/rules/theme_codings.tsv"
+    conda:
+        ENVIRONMENT
     resources:
         mem_mb=2000,
         runtime=15,
-    log:
-        "logs/theme_codings.log",
-    conda:
-        ENVIRONMENT
     shell:
         "python -m qualtrace --log {log:q} code --codebook {input.codebook:q}"
         " --documents {input.documents:q} --segments {input.segments:q}"

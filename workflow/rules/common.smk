@@ -94,8 +94,11 @@ def outputs_by_rule():
         if step.name in ("all", "provenance_manifest"):
             continue
         patterns = [strip_wildcard_constraints(str(p)) for p in step.output]
-        files = [path for p in patterns
-                 for path in expand(p, doc=sorted(DOCUMENTS), batch=sorted(BATCHES))]
+        files = [
+            path
+            for p in patterns
+            for path in expand(p, doc=sorted(DOCUMENTS), batch=sorted(BATCHES))
+        ]
         if files:
             produced[step.name] = files
     return produced
@@ -115,7 +118,14 @@ def figure_manifest():
     for name, source in REPORT_FIGURE_SOURCES.items():
         rule_name = "rulegraph" if name == "rulegraph" else "report_figures"
         path = "reports/figures/rulegraph.svg" if name == "rulegraph" else REPORT_FIGURES[name]
-        figures[name] = {"path": path, "rule": rule_name, **source,
-                         "script": "src/qualtrace/report/figures.py"
-                         if rule_name == "report_figures" else "src/qualtrace/report/rulegraph.py"}
+        figures[name] = {
+            "path": path,
+            "rule": rule_name,
+            **source,
+            "script": (
+                "src/qualtrace/report/figures.py"
+                if rule_name == "report_figures"
+                else "src/qualtrace/report/rulegraph.py"
+            ),
+        }
     return figures

@@ -13,17 +13,17 @@ rule review_merge:
         codings="data/processed/codings.csv",
         facets="data/processed/facets.csv",
         outcomes="data/processed/review_decisions.csv",
-    params:
-        policy=REVIEW_POLICY,
+    log:
+        "logs/review_merge.log",
     benchmark:
         "benchmarks/results/rules/review_merge.tsv"
+    conda:
+        ENVIRONMENT
     resources:
         mem_mb=2000,
         runtime=10,
-    log:
-        "logs/review_merge.log",
-    conda:
-        ENVIRONMENT
+    params:
+        policy=REVIEW_POLICY,
     shell:
         "python -m qualtrace --log {log:q} review-merge --codebook {input.codebook:q}"
         " --segments {input.segments:q} --codings-auto {input.codings_auto:q}"
