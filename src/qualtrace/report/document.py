@@ -97,7 +97,8 @@ def _to_evidence(text: str) -> str:
         + ")", text)
 
 
-_BODY_LINK = re.compile(r"\]\(#(?!ev-|evidence)([^)\s]+)\)")
+# The evidence document's own anchors: its entries (`ev-`), passages (`p-`) and sections.
+_BODY_LINK = re.compile(r"\]\(#(?!ev-|p-|evidence|passages)([^)\s]+)\)")
 
 
 def _to_summary(text: str) -> str:

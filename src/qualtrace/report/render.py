@@ -273,10 +273,10 @@ def typst_literal(ast: bytes) -> bytes:
     return _STR_NODE.sub(split, ast)
 
 
-# What `quarto render` writes for each format, the file it produces, and extra arguments.
+# What `quarto render` writes for each format (Quarto's format name, the file it produces).
+# The filter escapes Typst shorthands in text; it leaves other formats alone.
 TYPST_LITERAL_FILTER = Path(__file__).with_name("typst_literal.lua")
-_QUARTO_FORMATS = (("html", ".html", ()),
-                   ("typst", ".pdf", ("--lua-filter", str(TYPST_LITERAL_FILTER))))
+_QUARTO_FORMATS = (("html", ".html"), ("typst", ".pdf"))
 
 
 def quarto_render(qmd: Path, html: str | None = None, pdf: str | None = None) -> None:
@@ -301,14 +301,20 @@ def quarto_render(qmd: Path, html: str | None = None, pdf: str | None = None) ->
             if not entry.name.startswith((".", f"{qmd.stem}.", f"{qmd.stem}_")):
                 (work / entry.name).symlink_to(entry.resolve())
         shutil.copyfile(qmd, work / qmd.name)
-        for (fmt, suffix, extra), target in zip(_QUARTO_FORMATS, (html, pdf)):
-            if not target:
-                continue
-            result = subprocess.run([quarto, "render", qmd.name, "--to", fmt, *extra], cwd=work,
-                                    capture_output=True, text=True)
-            if result.returncode != 0:
-                raise RenderError(f"quarto render --to {fmt} failed on {qmd}:\n"
-                                  f"{result.stderr.strip()}")
+        wanted = [(fmt, suffix, target) for (fmt, suffix), target
+                  in zip(_QUARTO_FORMATS, (html, pdf)) if target]
+        if not wanted:
+            return
+        # One `quarto render` for all formats: Quarto's start-up (Deno, its TypeScript, the
+        # format and project resolution) is paid once, not once per format.
+        formats = ",".join(fmt for fmt, _, _ in wanted)
+        result = subprocess.run([quarto, "render", qmd.name, "--to", formats,
+                                 "--lua-filter", str(TYPST_LITERAL_FILTER)], cwd=work,
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RenderError(f"quarto render --to {formats} failed on {qmd}:\n"
+                              f"{result.stderr.strip()}")
+        for fmt, suffix, target in wanted:
             produced = work / (qmd.stem + suffix)
             if not produced.is_file() or produced.is_symlink():
                 raise RenderError(f"quarto render --to {fmt} did not write {produced.name}")

@@ -2,9 +2,12 @@
 -- leaves bare in text (`...` an ellipsis, `--`/`---` dashes, `-?` a soft hyphen; pandoc 3.6,
 -- which Quarto 1.7 ships, escapes none of them) are written as escaped raw Typst instead.
 -- The pandoc path does the same rewrite on pandoc's JSON (render.typst_literal).
+-- Only for Typst: Quarto renders HTML and Typst in one run, with this filter on both.
 local escaped = { ["..."] = "\\.\\.\\.", ["--"] = "-\\-", ["-?"] = "-\\?" }
+local for_typst = FORMAT:match("typst") ~= nil
 
 function Str(el)
+  if not for_typst then return nil end
   local text = el.text
   if not (text:find("...", 1, true) or text:find("--", 1, true) or text:find("-?", 1, true)) then
     return nil
