@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from .io import formula_start
+from .inflect import inflections
 from .matcher import Matcher, TermSyntaxError, term_regex
 from .yamlcheck import Reporter, load_with_positions, validate
 
@@ -111,6 +112,7 @@ class Context:
     exclude: frozenset    # values never taken from context (e.g. the research voice)
     min_share: float = 0.0  # a value is taken when at least this share of the sources report it
     chapter_kinds: frozenset = frozenset()  # kinds that look at the chapter, never the section
+    nearest: int = 12  # how many of the nearest qualifying attributed units are consulted
 
 
 @dataclass
@@ -197,6 +199,9 @@ class _Compiler:
         self.rule_ids: dict[str, tuple] = {}
         self.rule_count = 0
         self.defaults = self.data.get("settings", {})
+        # plain terms also match the plural and verb forms of their last word (qualtrace.inflect)
+        self.inflect = self.defaults.get("inflect", True)
+        self.terms_real = terms
 
     def terms(self, items, path, owner: str = "") -> list[int]:
         """Expand @vocab references and register every term; return term indices. `owner`
@@ -220,6 +225,8 @@ class _Compiler:
                 where = self.rep.where(list(path) + [i])
                 self.matcher.origin[t] = f"{where}: {owner}" if owner else where
             out.append(t)
+            if self.inflect and self.terms_real:
+                out.extend(self.matcher.add(form) for form in inflections(item))
         return list(dict.fromkeys(out))
 
     def rule(self, spec: dict, path: tuple, owner: str, label: str) -> Rule:
@@ -310,7 +317,8 @@ class _Compiler:
                               f"{value!r} is not a value of facet {f['id']!r}")
         return Context(spec["rule"], frozenset(spec["kinds"]),
                        frozenset(spec.get("replaces", [])), frozenset(spec.get("exclude", [])),
-                       float(spec.get("min_share", 0.0)), frozenset(spec.get("chapter_kinds", [])))
+                       float(spec.get("min_share", 0.0)), frozenset(spec.get("chapter_kinds", [])),
+                       int(spec.get("nearest", 12)))
 
     def fallback(self, facet: dict, fpath: tuple, values: list[Label]) -> list[Rule]:
         ids = [v.id for v in values]
