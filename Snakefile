@@ -1,22 +1,35 @@
 # qualtrace: qualitative research text -> coded, traceable evidence base and report.
+import os
+
 from snakemake.utils import min_version, validate
 
-from qualtrace.config import validate_config_files
+from qualtrace import SCHEMA_DIR
+from qualtrace.preflight import check_codebook, check_config_files, check_render
 
 min_version("9.0")
 
+CONFIGFILE = "config/config.yaml"
+CONFIG_SCHEMA = str(SCHEMA_DIR / "config.schema.yaml")
 
-configfile: "config/config.yaml"
+# Before Snakemake reads it (its loader names no line and expands YAML aliases without bound),
+# then any --configfile, then the merged config (incl. --config overrides): file:line messages.
+check_config_files([CONFIGFILE] if os.path.exists(CONFIGFILE) else [], CONFIG_SCHEMA)
 
 
-# Config files first with file:line messages, then the merged config (incl. --config overrides).
-validate_config_files(workflow.configfiles, f"{workflow.basedir}/workflow/schemas/config.schema.yaml")
-validate(config, "workflow/schemas/config.schema.yaml")
+configfile: CONFIGFILE
+
+
+check_config_files([p for p in workflow.configfiles if p != CONFIGFILE], CONFIG_SCHEMA)
+validate(config, CONFIG_SCHEMA)
+check_render(config, workflow.configfiles)
+# The codebook too, once, before any job: a failed job would delete the outputs it replaces.
+check_codebook(config["codebook"], str(SCHEMA_DIR / "codebook.schema.yaml"))
 
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/code.smk"
+include: "workflow/rules/review.smk"
 include: "workflow/rules/analyse.smk"
 include: "workflow/rules/check.smk"
 include: "workflow/rules/provenance.smk"
@@ -25,11 +38,13 @@ include: "workflow/rules/report.smk"
 
 
 rule all:
+    default_target: True
     input:
         "data/processed/documents.csv",
         "data/processed/segments.csv",
         "data/processed/codings.csv",
         "data/processed/facets.csv",
+        "data/processed/review_decisions.csv",
         "data/processed/theme_summary.csv",
         "data/processed/theme_cooccurrence.csv",
         "data/processed/theme_by_stakeholder.csv",
@@ -37,10 +52,10 @@ rule all:
         "data/processed/coding_validation.csv",
         "data/processed/coding_disagreements.csv",
         "data/processed/checks.csv",
+        "data/processed/checks_passed.txt",
         "reports/qualtrace.qdpx",
         "reports/codebook.qdc",
         "reports/codebook_taguette.csv",
         REPORT_OUTPUTS,
         "reports/provenance.json",
         "ro-crate-metadata.json",
-    default_target: True

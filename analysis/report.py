@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -15,7 +15,8 @@
 # # Report source
 #
 # Writes `reports/summary.qmd` (a Quarto document with every number already computed, so
-# `quarto render` and pandoc render the same file) and `data/processed/report_numbers.csv`
+# `quarto render` and pandoc render the same file), `reports/evidence.qmd` (the passages
+# behind every linked number) and `data/processed/report_numbers.csv`
 # (one row per number shown: item id, query and the segment ids behind it). Every number in
 # the report is a link to its evidence anchor; `qualtrace trace <item_id>` resolves the same id.
 #
@@ -45,7 +46,8 @@ except NameError:
     inputs.update(manifest="data/processed/run_manifest.json", codebook="config/codebook.yaml",
                   gold=sorted(glob("data/gold/*.jsonl")), rulegraph_dot="reports/rulegraph.dot",
                   rulegraph_svg="reports/figures/rulegraph.svg")
-    outputs = {"qmd": "reports/summary.qmd", "numbers": "data/processed/report_numbers.csv"}
+    outputs = {"qmd": "reports/summary.qmd", "evidence_qmd": "reports/evidence.qmd",
+               "numbers": "data/processed/report_numbers.csv"}
     engine = "auto"
 
 # %%
@@ -57,7 +59,8 @@ build_source(
     manifest=inputs["manifest"], codebook=inputs["codebook"],
     gold=[gold] if isinstance(gold, str) else list(gold),
     rulegraph_dot=inputs["rulegraph_dot"], rulegraph_svg=inputs["rulegraph_svg"],
-    engine=engine, qmd=outputs["qmd"], numbers=outputs["numbers"])
+    engine=engine, qmd=outputs["qmd"], numbers=outputs["numbers"],
+    evidence_qmd=outputs["evidence_qmd"])
 
 # %%
 Path(outputs["qmd"]).read_text(encoding="utf-8")[:2000]

@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: py:percent
+#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -24,8 +24,9 @@
 # depend on whether gold exists.
 #
 # Run by Snakemake as a `script:` with named inputs `segments`, `documents`, `codings`,
-# `facets`, `codebook` and `gold` (a possibly empty list of JSONL files), and named outputs
-# `coding_validation` and `coding_disagreements`. Standalone (or in Jupyter) it reads
+# `facets`, `codebook` and `gold` (a possibly empty list of JSONL files), param `tuned` (the
+# gold files the rules were tuned on, config `gold.tuned_on`), and named outputs
+# `coding_validation`, `coding_disagreements` and `coding_validation_by_set`. Standalone (or in Jupyter) it reads
 # `data/gold/*.jsonl` and reads and writes under `data/processed/`.
 
 # %%
@@ -41,13 +42,15 @@ try:
     inputs, outputs = dict(smk.input.items()), dict(smk.output.items())
     tee_stderr_to(smk.log[0])
     gold_paths = list(smk.input.get("gold", []))
+    tuned = list(smk.params.get("tuned", []))
 except NameError:
     inputs = {name: f"data/processed/{name}.csv"
               for name in ("segments", "documents", "codings", "facets")}
     inputs["codebook"] = "config/codebook.yaml"
-    outputs = {name: f"data/processed/{name}.csv"
-               for name in ("coding_validation", "coding_disagreements")}
+    outputs = {name: f"data/processed/{name}.csv" for name in
+               ("coding_validation", "coding_disagreements", "coding_validation_by_set")}
     gold_paths = sorted(map(str, Path("data/gold").glob("*.jsonl")))
+    tuned = []
 if isinstance(gold_paths, str):  # a single named file arrives as a plain string
     gold_paths = [gold_paths]
 
@@ -64,6 +67,11 @@ scores, disagreements = validation.validate(
     read_csv(inputs["codings"]), read_csv(inputs["facets"]), label_sets)
 write_csv(outputs["coding_validation"], validation.VALIDATION_FIELDS, scores)
 write_csv(outputs["coding_disagreements"], validation.DISAGREEMENT_FIELDS, disagreements)
+# Each gold set apart, held-out (never tuned on) first: config gold.tuned_on names the others.
+write_csv(outputs["coding_validation_by_set"], validation.BY_SET_FIELDS,
+          validation.validate_by_set(gold_paths, tuned, raw_texts, segments, documents,
+                                     read_csv(inputs["codings"]), read_csv(inputs["facets"]),
+                                     label_sets))
 
 # %%
 [r for r in scores if r["label"] in (validation.MACRO, validation.MICRO)]

@@ -40,3 +40,13 @@ def seeds_build(tmp_path_factory):
     work = make_project(tmp_path_factory.mktemp("seeds"), ROOT)
     snakemake(work)
     return work
+
+
+@pytest.fixture(scope="session")
+def quarto_mini(mini_build, tmp_path_factory):
+    """The mini corpus's .qmd rendered by a real `quarto render` (HTML and PDF), once."""
+    from test_report_helpers import quarto_render_copy, require_quarto
+
+    out = tmp_path_factory.mktemp("quarto-mini")
+    quarto_render_copy(mini_build, out, require_quarto())
+    return out

@@ -9,9 +9,10 @@ import pytest
 import yaml
 from hypothesis import given, settings, strategies as st
 
+from qualtrace import SCHEMA_DIR
 from qualtrace import breakdowns as bd
 
-SCHEMAS = Path(__file__).resolve().parents[1] / "workflow" / "schemas"
+SCHEMAS = SCHEMA_DIR
 THEMES = {"alpha": "Alpha theme", "beta": "Beta theme", "gamma": "Never coded"}
 STAKEHOLDERS = ["client", "jsw_professional", "partner"]
 

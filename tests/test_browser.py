@@ -59,7 +59,9 @@ def open_report(browser, html: Path, **viewport):
 
 def assert_quiet(seen, html: Path):
     assert seen["console"] == [] and seen["errors"] == [] and seen["dialogs"] == []
-    outside = [u for u in seen["requests"] if u != html.as_uri() and not u.startswith("data:")]
+    ours = {html.as_uri(), (html.parent / "evidence.html").as_uri()}
+    outside = [u for u in seen["requests"] if u.split("#")[0] not in ours
+               and not u.startswith("data:")]
     assert outside == [], outside
 
 
@@ -67,12 +69,19 @@ def test_clicking_a_number_shows_its_evidence(browser, mini_build, tmp_path):
     html = mini_build / "reports/summary.html"
     page, seen = open_report(browser, html)
     link = page.locator("#tbl-themes a.num").first
-    target = link.get_attribute("href")
+    href = link.get_attribute("href")
+    assert href.startswith("evidence.html#ev-")
+    target = "#" + href.split("#", 1)[1]
+    value = int(link.inner_text())
     link.click()
+    page.wait_for_load_state("load")
+    assert page.url == (html.parent / "evidence.html").as_uri() + target
     evidence = page.locator(target)
     sync_api.expect(evidence).to_be_in_viewport()
-    assert page.evaluate("location.hash") == target
-    assert evidence.locator(".passage, .passages").count() == int(link.inner_text()) or (
+    # the entry lights up (the report's :target style), and lists the number's passages
+    assert page.evaluate(f"getComputedStyle(document.querySelector('{target}'))"
+                         ".backgroundColor") == "rgb(255, 246, 213)"
+    assert evidence.locator(".passage, .passages").count() == value or (
         target.endswith(("-documents", "-interviews")))
     page.screenshot(path=str(screenshot_dir(tmp_path) / "report-evidence.png"))
     page.goto(html.as_uri())
@@ -102,3 +111,29 @@ def test_hostile_source_text_runs_nothing(browser, injection, tmp_path):
     page.screenshot(path=str(screenshot_dir(tmp_path) / "report-injection.png"), full_page=False)
     assert_quiet(seen, html)
     page.close()
+
+
+# Computed styles that show the report's own CSS is applied (not the browser's defaults).
+STYLE_PROBE = """() => {
+  const num = document.querySelector('a.num');
+  const table = document.querySelector('table');
+  return {body: getComputedStyle(document.body).maxWidth,
+          num: getComputedStyle(num).textDecorationStyle,
+          table: getComputedStyle(table).display,
+          cell: getComputedStyle(document.querySelector('td')).overflowWrap};
+}"""
+
+
+def test_report_css_is_applied_in_both_renders(browser, mini_build, quarto_mini, tmp_path):
+    """The Quarto render carries the same styles as the pandoc one (Quarto used to drop them)."""
+    styles = {}
+    for name, html in (("pandoc", mini_build / "reports/summary.html"),
+                       ("quarto", quarto_mini / "summary.html")):
+        page, seen = open_report(browser, html)
+        styles[name] = page.evaluate(STYLE_PROBE)
+        page.screenshot(path=str(screenshot_dir(tmp_path) / f"report-top-{name}.png"))
+        assert_quiet(seen, html)
+        page.close()
+    assert styles["pandoc"] == {"body": "960px", "num": "dotted", "table": "block",
+                                "cell": "anywhere"}
+    assert styles["quarto"] == styles["pandoc"]

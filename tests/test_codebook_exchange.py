@@ -12,12 +12,13 @@ from types import SimpleNamespace as NS
 
 import pytest
 
+from qualtrace import SCHEMA_DIR
 from qualtrace.codebook_exchange import (CODEBOOK_NS, code_tree, codebook_qdc, guid,
                                          taguette_csv, taguette_rows, write_qdc,
                                          write_taguette_csv)
 
 ROOT = Path(__file__).resolve().parents[1]
-VENDORED = ROOT / "workflow" / "schemas" / "refi-qda"
+VENDORED = SCHEMA_DIR / "refi-qda"
 SHARED = ROOT.parent / "shared" / "schemas" / "refi-qda"
 
 

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from qualtrace import SCHEMA_DIR
 from qualtrace.config import ConfigError, validate_config_file, validate_config_text
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config" / "config.yaml"
-SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA = SCHEMA_DIR / "config.schema.yaml"
 BASE = CONFIG.read_text(encoding="utf-8")
 
 
@@ -69,7 +70,10 @@ def test_wrong_type_names_line_and_what_was_found():
 
 
 def test_wrong_type_of_a_section():
-    text = edited('gold:\n  patterns: ["data/gold/*.jsonl"]', 'gold: ["data/gold/*.jsonl"]')
+    # the whole gold mapping (its patterns, tuned_on and comments) becomes a list
+    text = re.sub(r"^gold:\n(?:  .*\n)+", 'gold: ["data/gold/*.jsonl"]\n', BASE, count=1,
+                  flags=re.MULTILINE)
+    assert text != BASE
     msg = error_for(text)
     assert at_line(msg, line_of(text, "gold: [")), msg
     assert "gold must be of type object, not list" in msg
@@ -151,3 +155,19 @@ def test_file_errors_name_the_file(tmp_path):
     with pytest.raises(ConfigError) as info:
         validate_config_file(bad, SCHEMA)
     assert str(info.value).startswith(f"{bad}:{line_of(BASE, 'engine: auto')}:")
+
+
+def test_severity_of_an_unknown_check_names_its_line():
+    text = edited("  severity: {}", "  severity:\n    span_integrty: warning")
+    msg = error_for(text)
+    assert at_line(msg, line_of(text, "span_integrty:")), msg
+    assert "checks.severity names an unknown check 'span_integrty' (did you mean " \
+        "'span_integrity'?)" in msg
+
+
+def test_syntax_error_names_the_line_of_the_key():
+    """`key value` without a colon: the line of that key, not the next one (fault 16)."""
+    text = edited("  ingestion_jobs: 32", "  ingestion_jobs 32")
+    msg = error_for(text)
+    assert msg.startswith(f"config/config.yaml:{line_of(text, 'ingestion_jobs 32')}:3: "
+                          "not valid YAML: could not find expected ':'"), msg

@@ -88,9 +88,9 @@ def test_report_numbers_labels_are_neutralised(tmp_path, monkeypatch):
              "segments", "value": "-3", "query": "segments", "segment_ids": "x-0001"},
             {"item_id": "plain", "section": "Overview", "label": "Clients: quotations",
              "value": "2", "query": "q", "segment_ids": ""}]
-    monkeypatch.setattr(document, "build", lambda data, context: ("text", rows))
+    monkeypatch.setattr(document, "build", lambda data, context: ("text", "evidence", rows))
     numbers = tmp_path / "report_numbers.csv"
-    document.write(None, None, tmp_path / "summary.qmd", numbers)
+    document.write(None, None, tmp_path / "summary.qmd", numbers, tmp_path / "evidence.qmd")
     written = list(csv.DictReader(io.StringIO(numbers.read_text(encoding="utf-8"))))
     assert [r["label"] for r in written] == ["'=cmd|' /C calc'!A0: segments",
                                              "Clients: quotations"]

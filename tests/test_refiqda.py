@@ -465,6 +465,8 @@ def check_qc_import(qdpx: Path, workdir: Path, codings, facets, segments, codebo
     listed = qc(python, workdir, "codes", "list")
     names = [t.label for t in codebook.themes] + [
         n for f in codebook.facets for n in [f.label] + [v.label for v in f.values]]
+    # and the cases' codes (each case's text, as QualCoder and NVivo carry it), under "Cases"
+    names += ["Cases"] + [case["name"] for case in read_qdpx(qdpx).cases]
     assert sorted(re.findall(r"^\s*- (.+)$", listed, re.M)) == sorted(names)
     sources = qc(python, workdir, "corpus", "list").splitlines()
     documents = {s["doc_id"] for s in segments}

@@ -9,7 +9,8 @@ import sys
 import pytest
 
 from qualtrace.io import read_csv
-from test_report_helpers import SECTIONS, numbers, passages, pdf_text, soup, squeeze
+from test_report_helpers import (SECTIONS, assert_pdf_links_only_to_evidence, evidence_item,
+                                 numbers, passages, pdf_text, soup, squeeze)
 from workflow_helpers import snakemake
 
 pytestmark = pytest.mark.slow
@@ -22,17 +23,24 @@ def page(mini_build):
     return soup(mini_build)
 
 
+@pytest.fixture(scope="module")
+def evidence(mini_build):
+    return soup(mini_build, "evidence")
+
+
 def test_source_is_a_quarto_document_with_numbers_computed(mini_build):
     qmd = (mini_build / "reports/summary.qmd").read_text(encoding="utf-8")
     front = qmd.split("\n---\n", 1)[0]
-    for key in ("title:", "toc: true", "format:", "  html:", "    embed-resources: true",
-                "  typst:"):
+    for key in ("title:", "format:", "  html:", "    embed-resources: true", "    toc: true",
+                "  typst:", "    include-in-header:", "    shift-heading-level-by: -1"):
         assert f"\n{key}" in front, key
+    # Quarto drops raw blocks in a top-level header-includes (styles and Typst rules with it).
+    assert "\nheader-includes:" not in front
     assert not re.search(r"^```\{(python|r|julia|ojs)", qmd, re.MULTILINE)  # no code cells
-    assert "](#ev-theme-" in qmd
+    assert "](evidence.html#ev-theme-" in qmd and "](#ev-" not in qmd
 
 
-def test_every_table_number_opens_the_passages_trace_returns(mini_build, page):
+def test_every_table_number_opens_the_passages_trace_returns(mini_build, page, evidence):
     from qualtrace.trace import trace
 
     rows = numbers(mini_build)
@@ -45,9 +53,11 @@ def test_every_table_number_opens_the_passages_trace_returns(mini_build, page):
             if not re.fullmatch(r"\s*\d+\s*", cell.get_text()):
                 continue
             link = cell.find("a", class_="num")
-            assert link is not None, f"{table_id}: unlinked number {cell.get_text()!r}"
-            item = link["href"].removeprefix("#ev-")
-            listed = passages(page, f"ev-{item}")
+            if link is None:  # a zero cell: nothing to land on, so no link and no entry
+                assert cell.get_text().strip() == "0", f"{table_id}: unlinked {cell!s}"
+                continue
+            item = evidence_item(link["href"])
+            listed = passages(evidence, f"ev-{item}")
             assert listed == rows[item]["segment_ids"].split(), item
             _, traced = trace([item], mini_build)
             assert [p.segment_id for p in traced] == listed, item
@@ -69,23 +79,28 @@ def test_theme_table_agrees_with_theme_summary(mini_build, page):
     summary = {r["theme"]: r for r in read_csv(mini_build / "data/processed/theme_summary.csv")}
     for row in page.find("table", id="tbl-themes").select("tbody tr"):
         theme = row.find("a")["href"].removeprefix("#theme-")
-        counts = [int(a.get_text()) for a in row.select("a.num")]
+        counts = [int(td.get_text()) for td in row.select("td")[1:6]]
         expected = [int(summary[theme][c]) for c in ("n_segments", "n_documents",
                                                      "n_key_points", "n_quotations",
                                                      "n_interviews")]
         assert counts == expected, theme
 
 
-def test_every_number_link_has_its_anchor_and_every_item_is_shown(mini_build, page):
+def test_every_number_link_has_its_anchor_and_every_item_is_shown(mini_build, page, evidence):
     rows = numbers(mini_build)
     links = page.select("a.num")
-    anchors = {div["id"] for div in page.select("div.evidence")}
-    assert {a["href"][1:] for a in links} == anchors == {f"ev-{i}" for i in rows}
+    anchors = {e["id"] for e in evidence.select(".evidence[id]")}
+    with_passages = {f"ev-{i}" for i, r in rows.items() if r["segment_ids"]}
+    assert {f"ev-{evidence_item(a['href'])}" for a in links} == anchors == with_passages
+    assert len(with_passages) < len(rows)  # zero cells: in the CSV, not linked, not listed
     for a in links:
-        assert a.get_text() == rows[a["href"].removeprefix("#ev-")]["value"]
-    assert {a["href"] for a in page.select('a[href^="#ev-"]')} == {a["href"] for a in links}
+        assert a.get_text() == rows[evidence_item(a["href"])]["value"]
+    for href in {a["href"] for a in page.select('a[href^="evidence.html#"]')}:
+        assert evidence.find(id=href.split("#", 1)[1]) is not None, href
     for href in {a["href"] for a in page.select('a[href^="#"]')}:
         assert page.find(id=href[1:]) is not None, href
+    for href in {a["href"] for a in evidence.select('a[href^="#"]')}:
+        assert evidence.find(id=href[1:]) is not None, href
 
 
 def test_report_numbers_follow_the_contract(mini_build):
@@ -103,12 +118,13 @@ def test_report_numbers_follow_the_contract(mini_build):
     assert {"theme-resourcing-segments", "corpus-segments"} <= {r["item_id"] for r in rows}
 
 
-def test_html_is_self_contained_and_readable(mini_build, page):
-    assert not page.find_all(["script", "link", "iframe", "object", "embed"])
-    for tag in page.find_all(src=True):
-        assert tag["src"].startswith("data:"), tag["src"][:80]
-    for tag in page.find_all(href=True):
-        assert tag["href"].startswith("#"), tag["href"]
+def test_html_is_self_contained_and_readable(mini_build, page, evidence):
+    for doc in (page, evidence):
+        assert not doc.find_all(["script", "link", "iframe", "object", "embed"])
+        for tag in doc.find_all(src=True):
+            assert tag["src"].startswith("data:"), tag["src"][:80]
+        for tag in doc.find_all(href=True):  # within the page, or between the two documents
+            assert re.match(r"#|evidence\.html(#|$)|summary\.html(#|$)", tag["href"]), tag["href"]
     html = (mini_build / "reports/summary.html").read_text(encoding="utf-8")
     assert not re.search(r"https?://(?!www\.w3\.org/)", html.split("<body", 1)[1])
     assert "mathjax" not in html.lower()
@@ -132,7 +148,8 @@ def test_pdf_has_every_section(mini_build):
     lines = {line.strip() for line in text.splitlines()}
     for section in SECTIONS:
         assert section in lines, section
-    assert b"/URI" not in (mini_build / "reports/summary.pdf").read_bytes()
+    assert_pdf_links_only_to_evidence(mini_build / "reports/summary.pdf",
+                                      mini_build / "reports/evidence.pdf")
 
 
 def test_quotations_are_verbatim_with_attribution(mini_build, page):
@@ -151,12 +168,12 @@ def test_rerender_is_byte_identical_elsewhere(mini_build, tmp_path):
     from qualtrace.report.render import render, resolve
 
     shutil.copytree(mini_build / "reports", tmp_path / "reports")
-    render(tmp_path / "reports/summary.qmd", resolve("pandoc"),
-           html=str(tmp_path / "out.html"), pdf=str(tmp_path / "out.pdf"))
-    assert (tmp_path / "out.html").read_bytes() == (
-        mini_build / "reports/summary.html").read_bytes()
-    assert (tmp_path / "out.pdf").read_bytes() == (
-        mini_build / "reports/summary.pdf").read_bytes()
+    for doc in ("summary", "evidence"):
+        render(tmp_path / f"reports/{doc}.qmd", resolve("pandoc"),
+               html=str(tmp_path / f"{doc}.html"), pdf=str(tmp_path / f"{doc}.pdf"))
+        for fmt in ("html", "pdf"):
+            assert (tmp_path / f"{doc}.{fmt}").read_bytes() == (
+                mini_build / f"reports/{doc}.{fmt}").read_bytes(), (doc, fmt)
     assert not [p for p in (tmp_path / "reports").iterdir() if p.name.startswith(".")]
 
 
@@ -168,7 +185,7 @@ def test_validity_section_scores_the_seeds(seeds_build):
     assert re.search(r"Against \d+ hand-coded gold units", text)
     for set_id in ("themes", "stakeholders", "areas"):
         assert page.find("table", id=f"tbl-validity-{set_id}") is not None
-    assert page.find(id="ev-validity-themes-micro-kappa") is not None
+    assert soup(seeds_build, "evidence").find(id="ev-validity-themes-micro-kappa") is not None
     assert page.find(id="disagreements") is not None
 
 
@@ -217,9 +234,13 @@ def test_quarto_renders_the_same_file_when_on_path(monkeypatch, tmp_path):
     render(reports / "summary.qmd", engine, html=str(tmp_path / "out.html"),
            pdf=str(reports / "summary.pdf"))
     calls = (tmp_path / "calls").read_text().splitlines()
-    assert calls == [f"{reports} render summary.qmd --to html",
-                     f"{reports} render summary.qmd --to typst"]
+    private = reports / ".summary.quarto"  # a private copy, so nothing is left in reports/
+    assert calls == [f"{private} render summary.qmd --to html",
+                     f"{private} render summary.qmd --to typst --lua-filter "
+                     f"{render.__globals__['TYPST_LITERAL_FILTER']}"]
     assert (tmp_path / "out.html").read_text() == "html\n"
+    assert (reports / "summary.pdf").read_text() == "pdf\n"
+    assert sorted(p.name for p in reports.iterdir()) == ["summary.pdf", "summary.qmd"]
 
 
 def test_rule_graph_falls_back_to_dot_text_without_graphviz(mini_build, tmp_path, monkeypatch):

@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from test_report_helpers import INJECTION, build_once, numbers, pdf_text, soup, squeeze
+from test_report_helpers import (INJECTION, assert_pdf_links_only_to_evidence, build_once,
+                                 numbers, pdf_text, soup, squeeze)
 
 pytestmark = pytest.mark.slow
 
@@ -52,15 +53,17 @@ def test_fixture_holds_every_literal():
 
 
 def test_html_shows_source_markup_as_text(built):
-    page = soup(built)
-    assert not page.find_all(["script", "iframe", "div"], string=re.compile("alert|staffing"))
-    assert not page.find_all(["script", "iframe", "object", "embed", "link", "math"])
-    assert all(img["src"].startswith("data:image/svg+xml") for img in page.find_all("img"))
-    assert all(a["href"].startswith("#") for a in page.find_all("a", href=True))
-    styles = page.find_all("style")  # pandoc's and the report's own, in <head> only
-    assert styles and all(style.find_parent("head") for style in styles)
-    assert all("display:none" not in style.get_text() for style in styles)
-    text = squeeze(page.get_text())
+    text = ""
+    for page in (soup(built), soup(built, "evidence")):  # the body and its evidence
+        assert not page.find_all(["script", "iframe", "div"], string=re.compile("alert|staffing"))
+        assert not page.find_all(["script", "iframe", "object", "embed", "link", "math"])
+        assert all(img["src"].startswith("data:image/svg+xml") for img in page.find_all("img"))
+        assert all(re.match(r"#|evidence\.html(#|$)|summary\.html(#|$)", a["href"])
+                   for a in page.find_all("a", href=True))
+        styles = page.find_all("style")  # pandoc's and the report's own, in <head> only
+        assert styles and all(style.find_parent("head") for style in styles)
+        assert all("display:none" not in style.get_text() for style in styles)
+        text += squeeze(page.get_text())
     for literal in LITERALS:
         assert squeeze(literal) in text, literal
 
@@ -69,10 +72,11 @@ def test_pdf_shows_source_markup_as_text(built):
     text = pdf_text(built / "reports/summary.pdf")
     if text is None:
         pytest.skip("pdftotext (poppler-utils) is not installed")
-    squeezed = squeeze(text)
+    squeezed = squeeze(text) + squeeze(pdf_text(built / "reports/evidence.pdf"))
     for literal in LITERALS:
         assert squeeze(literal) in squeezed, literal
-    assert b"/URI" not in (built / "reports/summary.pdf").read_bytes()
+    assert_pdf_links_only_to_evidence(built / "reports/summary.pdf",
+                                      built / "reports/evidence.pdf")
 
 
 def test_hostile_attribution_gets_a_safe_item_id(built):

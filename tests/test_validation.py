@@ -11,10 +11,11 @@ import jsonschema
 import pytest
 import yaml
 
+from qualtrace import SCHEMA_DIR
 from qualtrace import validation as v
 from qualtrace.validation import GoldError, GoldUnit
 
-SCHEMAS = Path(__file__).resolve().parents[1] / "workflow" / "schemas"
+SCHEMAS = SCHEMA_DIR
 
 
 # --- agreement statistics against published values ---------------------------------------

@@ -119,3 +119,12 @@ def test_lint_is_clean():
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Lints for" not in result.stdout + result.stderr
+
+
+def test_the_workflow_profile_is_read_on_every_run(tmp_path):
+    """profiles/default (rerun-incomplete, which lets a plain rerun resume after Ctrl-C) is
+    found beside the Snakefile even when the run's directory is elsewhere."""
+    work = make_project(tmp_path, MINI)
+    out = snakemake(work, "--dry-run")
+    assert "Using workflow specific profile" in out.stdout + out.stderr
+    assert "profiles/default" in out.stdout + out.stderr

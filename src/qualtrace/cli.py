@@ -55,6 +55,23 @@ def cmd_code(args) -> None:
     return f"{len(codings)} codings, {len(facets)} facet values"
 
 
+def cmd_review_merge(args) -> str:
+    from .io import paused_gc, read_csv, write_csv
+    from .review.decisions import load_vocabulary, read_decisions
+    from .review.merge import (OUTCOME_FIELDS, REVIEWED_CODING_FIELDS, REVIEWED_FACET_FIELDS,
+                               Policy, merge)
+
+    decisions = read_decisions(args.decisions, load_vocabulary(args.codebook))
+    with paused_gc():  # large tables of acyclic rows
+        merged = merge(read_csv(args.segments), read_csv(args.codings_auto),
+                       read_csv(args.facets_auto), decisions,
+                       Policy.from_config(json.loads(args.policy)))
+        write_csv(args.codings, REVIEWED_CODING_FIELDS, merged.codings)
+        write_csv(args.facets, REVIEWED_FACET_FIELDS, merged.facets)
+        write_csv(args.outcomes, OUTCOME_FIELDS, merged.outcomes)
+    return f"{len(decisions)} decisions: " + ", ".join(f"{n} {k}" for k, n in merged.counts.items())
+
+
 def cmd_check(args) -> str:
     from .checks import CHECK_FIELDS, ITEM_FIELDS
     from .checks.load import load_tables
@@ -63,18 +80,33 @@ def cmd_check(args) -> str:
     from .io import write_csv
 
     tables = load_tables(args.documents, args.segments, args.codings, args.facets,
-                         args.breakdowns, load_codebook(args.codebook, terms=False))
+                         args.breakdowns, load_codebook(args.codebook, terms=False),
+                         args.review_decisions)
     try:
         checks, items, key_points, errors = run_checks(tables, json.loads(args.severity))
     except ChecksFailed as err:
         raise InputError(str(err)) from None
-    if errors:
-        raise InputError(errors)
+    # Written even when an error-severity check fails (rule checks_gate then stops the build),
+    # so the reviewer can read what failed; a failed job would lose them.
     write_csv(args.items, ITEM_FIELDS, items)
     write_csv(args.key_points, ["key_point_id", "doc_id", "themes", "supported",
                                 "supporting_segment_ids", "shared_themes"], key_points)
     write_csv(args.checks, CHECK_FIELDS, checks)
-    return "; ".join(f"{c['check_id']} {c['status']}" for c in checks)
+    return "; ".join(f"{c['check_id']} {c['status']}" for c in checks) + (
+        "\n" + errors if errors else "")
+
+
+def cmd_check_gate(args) -> str:
+    from .checks.runner import failed_errors
+    from .io import atomic_write_text, read_csv
+
+    checks = read_csv(args.checks)
+    errors = failed_errors(checks, read_csv(args.items))
+    if errors:
+        raise InputError(f"{errors}\n(all of them in {args.checks} and {args.items})")
+    passed = sorted(c["check_id"] for c in checks if c["severity"] == "error")
+    atomic_write_text(args.output, f"error-severity checks passed: {', '.join(passed)}\n")
+    return f"{len(passed)} error-severity checks passed"
 
 
 def cmd_trace(args) -> int:
@@ -109,7 +141,8 @@ def cmd_manifest(args) -> str:
     from .io import write_json
     from .provenance import run_manifest
 
-    write_json(args.output, run_manifest(args.documents, args.codebook, args.config))
+    write_json(args.output, run_manifest(args.documents, args.codebook, args.config,
+                                         args.review_decisions))
     return f"manifest of {args.documents}"
 
 
@@ -120,6 +153,40 @@ def cmd_import_gold(args) -> int:
     forwarded = ["import-gold", args.qdpx, "--output", args.output, "--config", args.config,
                  "--segments", args.segments, "--codebook", args.codebook]
     return refiqda.main(forwarded + (["--all-units"] if args.all_units else []))
+
+
+def _default_reviewer() -> str:
+    import getpass
+    import re
+
+    try:
+        name = getpass.getuser()
+    except Exception:
+        name = ""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:64].lstrip("._-") or "reviewer"
+
+
+def cmd_review(args) -> str:
+    from .review.app import serve
+
+    serve(args.directory, args.reviewer, args.port, not args.no_browser)
+    return "review app stopped"
+
+
+def cmd_import_review(args) -> str:
+    from .review.recode import import_review
+
+    decisions, skipped = import_review(
+        args.qdpx, args.reviewer, ours=args.ours, raw_dir=args.raw_dir,
+        segments_csv=args.segments, codebook=args.codebook)
+    for message in skipped:
+        print(f"qualtrace import-review: note: {message}", file=sys.stderr)
+    counts = {w: sum(d["decision"] == w for d in decisions) for w in ("reject", "add")}
+    summary = (f"{args.qdpx}: {counts['reject']} codings removed and {counts['add']} added "
+               f"compared with {args.ours}; written to data/review/{args.reviewer}.csv. Run "
+               "`snakemake --cores 4` to regenerate.")
+    print(summary)
+    return summary
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -151,18 +218,39 @@ def build_parser() -> argparse.ArgumentParser:
     code.add_argument("--facets", required=True)
     code.set_defaults(func=cmd_code)
 
+    merger = sub.add_parser(
+        "review-merge", help="apply review decisions: codings.csv, facets.csv (reviewed)",
+        description="Merge the rules' coding with the decisions in data/review/*.csv (SPEC, "
+                    "Researcher review).")
+    for name in ("codebook", "segments", "codings-auto", "facets-auto", "codings", "facets",
+                 "outcomes"):
+        merger.add_argument(f"--{name}", required=True)
+    merger.add_argument("--decisions", nargs="*", default=[], help="decision files")
+    merger.add_argument("--policy", default="{}", help="the config's `review` section as JSON")
+    merger.set_defaults(func=cmd_review_merge)
+
     check = sub.add_parser("check", help="run the consistency checks")
     for name in ("codebook", "documents", "segments", "codings", "facets", "checks", "items",
                  "key-points"):
         check.add_argument(f"--{name}", required=True)
     check.add_argument("--breakdowns", nargs="+", required=True)
     check.add_argument("--severity", default="{}", help="check id -> severity, as JSON")
+    check.add_argument("--review-decisions", help="review_decisions.csv (the `review` check)")
     check.set_defaults(func=cmd_check)
+
+    gate = sub.add_parser("check-gate", help="fail if an error-severity check failed",
+                          description="Reads the tables `check` wrote; exit 1 naming each "
+                                      "failed error-severity check and its items.")
+    for name in ("checks", "items", "output"):
+        gate.add_argument(f"--{name}", required=True)
+    gate.set_defaults(func=cmd_check_gate)
 
     manifest = sub.add_parser("manifest", help="inputs, codebook, config and software versions")
     manifest.add_argument("--documents", required=True)
     manifest.add_argument("--codebook", required=True)
     manifest.add_argument("--config", nargs="+", required=True)
+    manifest.add_argument("--review-decisions", nargs="*", default=[],
+                          help="the review decision files (data/review/*.csv)")
     manifest.add_argument("--output", required=True)
     manifest.set_defaults(func=cmd_manifest)
 
@@ -179,6 +267,31 @@ def build_parser() -> argparse.ArgumentParser:
     gold.add_argument("--all-units", action="store_true",
                       help="also write units the coder left without any code")
     gold.set_defaults(func=cmd_import_gold, returns_code=True)
+
+    review = sub.add_parser(
+        "review", help="start the local review app (accept, reject, add codings, with memos)",
+        description="A web app on 127.0.0.1 only; the first line printed is its URL, with a "
+                    "random token that every request must carry. Decisions are saved at once "
+                    "to data/review/<reviewer>.csv; run `snakemake --cores 4` afterwards.")
+    review.add_argument("--reviewer", default=_default_reviewer(),
+                        help="your name; names the decision file (default: your login)")
+    review.add_argument("--port", type=int, default=0, help="default: any free port")
+    review.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    review.add_argument("--directory", default=".", help="the run directory (default: .)")
+    review.set_defaults(func=cmd_review)
+
+    recode = sub.add_parser(
+        "import-review", help="a recoded REFI-QDA project -> review decisions",
+        description="Compare a .qdpx recoded in another tool (e.g. our export reworked in "
+                    "QualCoder or NVivo) with our export and append the differences to "
+                    "data/review/<reviewer>.csv as reject/add decisions.")
+    recode.add_argument("qdpx")
+    recode.add_argument("--reviewer", required=True)
+    recode.add_argument("--ours", default="reports/qualtrace.qdpx", help="our export")
+    recode.add_argument("--raw-dir", default="data/raw")
+    recode.add_argument("--segments", default="data/processed/segments.csv")
+    recode.add_argument("--codebook", default="config/codebook.yaml")
+    recode.set_defaults(func=cmd_import_review)
 
     tracer = sub.add_parser(
         "trace", help="print and re-verify the passages behind an id or a number",

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import yaml
 
+from . import SCHEMA_DIR
 from .io import formula_start
 from .inflect import inflections
 from .matcher import Matcher, TermSyntaxError, term_regex
 from .yamlcheck import Reporter, load_with_positions, validate
 
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "codebook.schema.yaml"
+SCHEMA_PATH = SCHEMA_DIR / "codebook.schema.yaml"
 DEFAULT_CODE_KINDS = ("key_point", "paragraph", "quote", "list_item")
 DEFAULT_WITHIN = 8
 

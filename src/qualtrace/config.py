@@ -2,22 +2,24 @@
 problem: an unknown key (with a did-you-mean hint), a wrong type, a bad enum value, a missing
 key, and, beyond what JSON-Schema can say, an ingestion regex that does not compile.
 
-The Snakefile calls `validate_config_file` for each of `workflow.configfiles` before Snakemake's
-own `validate()`, so a typo stops the build with `config/config.yaml:31:7: ...` instead of a
-schema dump.
+The Snakefile checks each config file this way (qualtrace.preflight) before Snakemake reads it
+and before Snakemake's own `validate()`, so a typo stops the build with
+`config/config.yaml:31:7: ...` instead of a schema dump.
 """
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
 
 import yaml
 
-from .yamlcheck import load_file, load_with_positions, validate
+from . import SCHEMA_DIR
+from .yamlcheck import KEY, load_file, load_with_positions, validate
 
 __all__ = ["ConfigError", "SCHEMA_PATH", "validate_config_file", "validate_config_text"]
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA_PATH = SCHEMA_DIR / "config.schema.yaml"
 
 # Ingestion vocabulary that is compiled as regular expressions (case-insensitive, as
 # qualtrace.ingest compiles it): (path to a list, key inside each item or None, what it is).
@@ -62,6 +64,22 @@ def _check_regexes(rep, data) -> None:
                                + (f" at position {err.pos}" if err.pos is not None else ""))
 
 
+def _check_severity_names(rep, data) -> None:
+    """checks.severity may only name checks that exist (the checks job would fail later, and
+    a failed job deletes the tables it would have replaced)."""
+    from .checks.runner import DEFAULT_SEVERITY
+
+    checks = data.get("checks") if isinstance(data, dict) else None
+    severity = checks.get("severity") if isinstance(checks, dict) else None
+    for name in severity if isinstance(severity, dict) else ():
+        if name not in DEFAULT_SEVERITY:
+            hint = difflib.get_close_matches(str(name), list(DEFAULT_SEVERITY), n=1)
+            rep.fail(("checks", "severity", name, KEY),
+                     f"checks.severity names an unknown check {name!r}"
+                     + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                     + f"; known: {', '.join(sorted(DEFAULT_SEVERITY))}")
+
+
 def _load_schema(schema_path: str | Path | None) -> dict:
     path = Path(schema_path) if schema_path else SCHEMA_PATH
     return yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -76,7 +94,7 @@ def validate_config_text(text: str, name: str = "<config>",
 
 def validate_config_file(path: str | Path, schema_path: str | Path | None = None) -> dict:
     """Validate one config file against the config schema (default:
-    workflow/schemas/config.schema.yaml) and check its ingestion regexes compile. Returns the
+    qualtrace/schemas/config.schema.yaml) and check its ingestion regexes compile. Returns the
     data; raises ConfigError naming file, line and problem."""
     data, positions, name = load_file(path, ConfigError, "the config")
     return _validate(data, positions, name, schema_path)
@@ -86,16 +104,5 @@ def _validate(data, positions, name, schema_path) -> dict:
     rep = validate(data, positions, _load_schema(schema_path), name, ConfigError,
                    subject=_subject)
     _check_regexes(rep, data)
+    _check_severity_names(rep, data)
     return data
-
-
-def validate_config_files(paths, schema_path) -> None:
-    """For the Snakefile: stop with `file:line: problem` on the first bad config file."""
-    import sys
-
-    for path in paths:
-        try:
-            validate_config_file(path, schema_path)
-        except ConfigError as err:
-            print(f"qualtrace: error: {err}", file=sys.stderr)
-            raise SystemExit(1) from None

@@ -174,16 +174,16 @@ def _segment(doc_id: str, number: int, block: Block, kind: str, section: str,
 
 def ingest_file(path: str, doc_id: str, rules: IngestRules) -> dict:
     """Read, decode and parse one raw file: its documents.csv row and its segments."""
-    from .io import decode_raw, sha256_bytes
+    from .corpus import same_text_key
+    from .io import decode_raw, read_raw_bytes, sha256_bytes
 
-    data = open(path, "rb").read()
+    data = read_raw_bytes(path)
     text = decode_raw(data, path)
     parsed = parse_document(text, doc_id, rules)
     document = {
         "doc_id": doc_id, "path": path, "sha256": sha256_bytes(data), "n_chars": len(text),
         "title": parsed.title, "chapter_number": parsed.chapter_number,
         "chapter_title": parsed.chapter_title, "source_name": path.rsplit("/", 1)[-1],
-        # Same words, different bytes (CRLF, BOM) is still the same document.
-        "content_key": sha256_bytes(" ".join(text.lstrip("\ufeff").split()).encode("utf-8")),
+        "content_key": sha256_bytes(same_text_key(text.encode("utf-8"))),
     }
     return {"document": document, "segments": parsed.segments}

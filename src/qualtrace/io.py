@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -63,8 +64,87 @@ def decode_raw(data: bytes, path: str | os.PathLike) -> str:
     return text
 
 
-def read_raw(path: str | os.PathLike) -> str:
-    return decode_raw(Path(path).read_bytes(), path)
+def raw_path_problem(path: str | os.PathLike, root: str | os.PathLike | None = None,
+                     checked_dirs: dict | None = None) -> str:
+    """Why a raw file must not be read, or "" if it may: the one guard every reader of raw
+    files goes through (corpus discovery, ingestion, coding, checks, validation, report,
+    exports, trace).
+
+    A raw file is a regular file reached without symbolic links and lying inside the project
+    directory `root` (default: the working directory, where Snakemake runs every job). Git
+    keeps symlinks, so a contributed `data/raw/x.txt -> /etc/passwd` would otherwise publish
+    that file. A relative path is checked component by component below `root`; an absolute
+    path outside `root` (a caller's explicit choice, e.g. a test's temporary corpus) only in
+    its last component, and only when no `root` is given. `checked_dirs` (a dict the caller
+    keeps) remembers folders already checked, for discovery of many files in one folder.
+    """
+    given = Path(path)
+    base = Path(root) if root is not None else Path.cwd()
+    full = given if given.is_absolute() else base / given
+    try:
+        inside = full.relative_to(base).parts
+    except ValueError:
+        if root is not None:
+            return f"is outside the project directory {base}; corpus files must be inside it"
+        return _file_problem(full)
+    folder = inside[:-1]
+    if checked_dirs is None or folder not in checked_dirs:
+        problem = _folder_problem(base, folder)
+        if checked_dirs is None:
+            return problem or _file_problem(full)
+        checked_dirs[folder] = problem
+    return checked_dirs[folder] or _file_problem(full)
+
+
+def _folder_problem(base: Path, parts: tuple) -> str:
+    for i in range(len(parts)):
+        step = base.joinpath(*parts[:i + 1])
+        if os.path.islink(step):
+            return (f"lies under a symbolic link, {Path(*parts[:i + 1])} (to "
+                    f"{os.readlink(step)}); {_READ_ONLY}")
+    real, home = base.joinpath(*parts).resolve(), base.resolve()
+    if real != home and home not in real.parents:
+        return f"its folder resolves to {real}, outside the project directory {home}; {_INSIDE}"
+    return ""
+
+
+def _file_problem(full: Path) -> str:
+    try:
+        mode = os.lstat(full).st_mode
+    except OSError:
+        return ""  # missing: the reader says so in its own terms
+    if stat.S_ISLNK(mode):
+        return f"is a symbolic link (to {os.readlink(full)}); {_READ_ONLY}"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file"
+    return ""
+
+
+_READ_ONLY = ("raw files are read only as regular files inside the project: copy the file into "
+              "data/raw/ instead")
+_INSIDE = "corpus files must be inside it"
+
+
+def read_raw_bytes(path: str | os.PathLike, root: str | os.PathLike | None = None) -> bytes:
+    """The bytes of a raw file, refused by name (InputError) if raw_path_problem objects."""
+    problem = raw_path_problem(path, root)
+    if problem:
+        raise InputError(f"{path}: {problem}")
+    full = Path(path) if root is None else Path(root) / path
+    # O_NOFOLLOW: a link swapped in after the check still is not followed; O_NONBLOCK: a FIFO
+    # does not hang the open (and is refused below).
+    try:
+        fd = os.open(full, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as err:
+        raise InputError(f"{path}: cannot read the file: {err.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise InputError(f"{path}: is not a regular file")
+        return handle.read()
+
+
+def read_raw(path: str | os.PathLike, root: str | os.PathLike | None = None) -> str:
+    return decode_raw(read_raw_bytes(path, root), path)
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:

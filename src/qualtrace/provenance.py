@@ -38,8 +38,11 @@ def _file_entry(path: str) -> dict:
     return {"path": path, "sha256": sha256_file(path)}
 
 
-def run_manifest(documents_csv: str, codebook: str, configfiles: list[str]) -> dict:
+def run_manifest(documents_csv: str, codebook: str, configfiles: list[str],
+                 review_files: list[str] = ()) -> dict:
     return {
+        # Researcher review decisions (data/review/*.csv): inputs like the raw files.
+        "review_decisions": [_file_entry(p) for p in sorted(review_files)],
         "inputs": [{"doc_id": d["doc_id"], "path": d["path"], "sha256": d["sha256"]}
                    for d in read_csv(documents_csv)],
         "codebook": _file_entry(codebook),
@@ -74,29 +77,92 @@ def published_date() -> str | None:
     return datetime.fromtimestamp(int(epoch), tz=timezone.utc).isoformat()
 
 
+# Media types of what the workflow reads and writes (RO-Crate: every File has encodingFormat).
+MEDIA_TYPES = {".txt": "text/plain", ".csv": "text/csv", ".json": "application/json",
+               ".yaml": "application/yaml", ".yml": "application/yaml", ".md": "text/markdown",
+               ".qmd": "text/markdown", ".html": "text/html", ".pdf": "application/pdf",
+               ".svg": "image/svg+xml", ".png": "image/png", ".dot": "text/vnd.graphviz",
+               ".qdpx": "application/zip", ".qdc": "application/xml", ".xml": "application/xml"}
+SNAKEMAKE_LANGUAGE = "https://w3id.org/workflowhub/workflow-ro-crate#snakemake"
+BIOSCHEMAS_WORKFLOW = "https://bioschemas.org/profiles/ComputationalWorkflow/1.0-RELEASE"
+WORKFLOW_RO_CRATE = "https://w3id.org/workflowhub/workflow-ro-crate/1.0"
+LICENSE = {"@id": "https://spdx.org/licenses/MIT", "@type": "CreativeWork", "name": "MIT License",
+           "identifier": "MIT", "description": "The licence of the qualtrace workflow (LICENSE)."}
+PUBLISHER = {"@id": "#qualtrace-contributors", "@type": "Organization",
+             "name": "The qualtrace contributors",
+             "description": "Authors of the qualtrace workflow that made this crate."}
+
+
+def media_type(path: str) -> str:
+    if Path(path).name == "Snakefile":
+        return "text/x-snakemake"
+    return MEDIA_TYPES.get(Path(path).suffix.lower(), "application/octet-stream")
+
+
+def _file_properties(path: str, properties: dict) -> dict:
+    """name, encodingFormat and (for a file present) contentSize, beside what the caller gives."""
+    found = {"name": Path(path).name, "encodingFormat": media_type(path)}
+    if Path(path).is_file():
+        found["contentSize"] = str(Path(path).stat().st_size)
+    return {**found, **properties}
+
+
 def ro_crate(record: dict, name: str, description: str) -> dict:
-    """RO-Crate metadata describing inputs, workflow and outputs with their hashes."""
+    """RO-Crate 1.3 metadata (Workflow RO-Crate profile) describing inputs, workflow and outputs
+    with their hashes, licence and publisher."""
     from rocrate.rocrate import ROCrate
+    from rocrate.model.contextentity import ContextEntity
 
     crate = ROCrate(gen_preview=False)
+
+    def entity(properties: dict):
+        return crate.add(ContextEntity(crate, properties["@id"], properties={
+            k: v for k, v in properties.items() if k != "@id"}))
+
+    def add_file(path: str, properties: dict):
+        return crate.add_file(path, dest_path=path, properties=_file_properties(path, properties))
+
     crate.name, crate.description = name, description
     crate.datePublished = published_date() or "1970-01-01T00:00:00+00:00"
+    crate.root_dataset["license"] = entity(LICENSE)
+    publisher = entity(PUBLISHER)
+    crate.root_dataset["publisher"] = publisher
+    crate.root_dataset["author"] = publisher
+    # RO-Crate 1.3: the descriptor names the spec alone; profiles go on the root dataset.
+    crate.root_dataset["conformsTo"] = entity({
+        "@id": WORKFLOW_RO_CRATE, "@type": ["CreativeWork", "Profile"],
+        "name": "Workflow RO-Crate", "version": "1.0"})
     for entry in record["inputs"]:
-        crate.add_file(entry["path"], dest_path=entry["path"], properties={
-            "name": entry["doc_id"], "sha256": entry["sha256"],
-            "encodingFormat": "text/plain", "description": "raw input (immutable)"})
+        add_file(entry["path"], {"name": entry["doc_id"], "sha256": entry["sha256"],
+                                 "description": "raw input (immutable)"})
+    for entry in record.get("review_decisions", []):
+        add_file(entry["path"], {"sha256": entry["sha256"], "description":
+                                 "researcher review decisions (input: accept, reject, add, memo)"})
     for entry in (record["codebook"], record["config"]):
         if "path" in entry:
-            crate.add_file(entry["path"], dest_path=entry["path"],
-                           properties={"sha256": entry["sha256"]})
-    workflow = crate.add_file("Snakefile", dest_path="Snakefile", properties={
-        "@type": ["File", "SoftwareSourceCode", "ComputationalWorkflow"],
-        "programmingLanguage": {"@id": "https://w3id.org/workflowhub/workflow-ro-crate#snakemake"},
-        "name": "qualtrace workflow"})
+            add_file(entry["path"], {"sha256": entry["sha256"],
+                                     "description": "configuration of this run"})
+    language = entity({"@id": SNAKEMAKE_LANGUAGE, "@type": "ComputerLanguage",
+                       "name": "Snakemake", "identifier": "https://snakemake.github.io/",
+                       "url": "https://snakemake.github.io/",
+                       **({"version": record["software"]["snakemake"]}
+                          if "snakemake" in record.get("software", {}) else {})})
+    profile = entity({"@id": BIOSCHEMAS_WORKFLOW, "@type": "CreativeWork",
+                      "name": "Bioschemas ComputationalWorkflow profile",
+                      "version": "1.0-RELEASE"})
+    workflow = add_file("Snakefile", {
+        # 1.3's context maps ComputationalWorkflow to bioschemas.org/terms/; Workflow RO-Crate
+        # 1.0 (and its validator) name the same class bioschemas.org/ComputationalWorkflow.
+        "@type": ["File", "SoftwareSourceCode", "ComputationalWorkflow",
+                  "https://bioschemas.org/ComputationalWorkflow"],
+        "programmingLanguage": language, "conformsTo": profile, "name": "qualtrace workflow",
+        "description": "The Snakemake workflow that made this crate's outputs"})
     crate.root_dataset["mainEntity"] = workflow
+    readme = add_file("README.md", {"description": "What the workflow does and how to run it"})
+    readme["about"] = crate.root_dataset
     for entry in record["outputs"]:
-        crate.add_file(entry["path"], dest_path=entry["path"], properties={
-            "sha256": entry["sha256"], "description": f"made by rule {entry['rule']}"})
+        add_file(entry["path"], {"sha256": entry["sha256"],
+                                 "description": f"made by rule {entry['rule']}"})
     return crate.metadata.generate()
 
 

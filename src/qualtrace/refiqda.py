@@ -14,7 +14,7 @@ Command line (used by workflow/rules/export.smk):
         --output data/gold/coder_a.jsonl [--all-units]
     python -m qualtrace.refiqda validate reports/qualtrace.qdpx reports/codebook.qdc
 
-Exports are validated against workflow/schemas/refi-qda/*.xsd with libxml2 (lxml), streamed:
+Exports are validated against src/qualtrace/schemas/refi-qda/*.xsd with libxml2 (lxml), streamed:
 any size, constant memory (see refiqda_export.validate_xml). Files from outside are refused
 before they are parsed when they declare a DOCTYPE (qualtrace.xmlguard) or their archive is
 over the limits (refiqda_read.open_archive).

@@ -9,6 +9,9 @@ What a receiving tool (NVivo, ATLAS.ti, MAXQDA, QualCoder, qc) gets:
   segment's span, holding one Coding; its description gives the evidence span and rule. The
   selection name is `line:<N> <segment_id>`: N is the 0-based line of the segment start, which
   is how qc places an imported selection (other tools just show the name).
+- Researcher review: each reviewer is a `User`; a coding a reviewer accepted or added is
+  created by that user (`creatingUser`) and its selection description says so; a memo is a
+  `Note` under `Notes`, referred to from its selection (`NoteRef`).
 - Cases, for matrix queries: one per interview (its quotations; variables speaker group and
   the facet values of its quotations) and one per facet value (every coded segment with it).
 
@@ -36,12 +39,14 @@ import re
 import tempfile
 import threading
 import time
+import xml.etree.ElementTree as ET
 import zipfile
 from collections import defaultdict
 from pathlib import Path
 
 from lxml import etree
 
+from . import SCHEMA_DIR as PACKAGE_SCHEMAS
 from .codebook_exchange import GUID_NAMESPACE, ORIGIN, PROJECT_NS, code_index, codes_element
 from .codebook_exchange import xml_text
 from .io import _UMASK, InputError, sha256_bytes
@@ -49,7 +54,7 @@ from .xmlguard import UnsafeXmlError, guarded
 
 NS = PROJECT_NS
 USER_KEY = "user:qualtrace"
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "refi-qda"
+SCHEMA_DIR = PACKAGE_SCHEMAS / "refi-qda"
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _CHUNK = 1 << 20  # characters of XML per chunk handed to the ZIP writer
 _GUID_PREFIX = hashlib.sha1(GUID_NAMESPACE.bytes)
@@ -246,11 +251,27 @@ class ProjectXml:
             by_doc[seg["doc_id"]].append((seg, code_key, sel_key, sel_guid, row))
         self.n_selections = len(applied)
         self._by_doc, self._codes, self._facet_label = by_doc, codes, facet_label
+        # Researcher review: each reviewer is a User; a reviewed coding is created by its
+        # (first) reviewer, and its memo is a Note the selection refers to.
+        self.reviewers = sorted({name for *_, row in applied
+                                 for name in (row.get("reviewer") or "").split()})
+        self._notes = {sel_key: (_guid(f"note:{sel_key}"), f"Memo on {seg_id} ({code_key})",
+                                 _reviewer_guid(row["reviewer"].split()[0]) if row.get(
+                                     "reviewer") else self.user, row["note"])
+                       for seg_id, _, code_key, sel_key, row in applied if row.get("note")}
 
         # Variables are declared once, in first-use order: cases first, then sources.
         self.variables: dict[str, str] = {}  # name -> type
         self._cases = self._plan_cases(segments, selections_of_segment, values_of_segment,
                                        codebook, facet_label, value_label)
+        # A case's text, as QualCoder (and NVivo) read it: a code with the case's GUID coding
+        # the case's segments. SelectionRef alone links no text there. One coding per segment
+        # of the case, on the segment's first selection.
+        self._case_codings: dict[str, list[str]] = defaultdict(list)
+        for case_guid, _, _, _, refs in self._cases:
+            for targets in refs:
+                if targets:
+                    self._case_codings[targets[0]].append(case_guid)
         chapter_ints = all(re.fullmatch(r"-?\d+", str(d.get("chapter_number") or "0"))
                            for d in documents)
         self._source_values = [
@@ -317,6 +338,20 @@ class ProjectXml:
             f"{_leaf(level + 1, kind + 'Value', '', value)}{ind}</VariableValue>"
             for name, value, kind in values)
 
+    def _codes_with_cases(self):
+        """The codebook's codes, then a non-codable "Cases" code holding one code per case
+        with the case's GUID (how QualCoder and NVivo carry a case's text)."""
+        codes = codes_element(self.codebook, NS)
+        if self._cases:
+            parent = ET.SubElement(codes, f"{{{NS}}}Code", {
+                "guid": _guid("code:cases"), "name": "Cases", "isCodable": "false"})
+            ET.SubElement(parent, f"{{{NS}}}Description").text = (
+                "One code per case, sharing the case's GUID: its codings are the case's text.")
+            for case_guid, name, _, _, _ in self._cases:
+                ET.SubElement(parent, f"{{{NS}}}Code", {
+                    "guid": case_guid, "name": xml_text(name), "isCodable": "true"})
+        return codes
+
     def _parts(self):
         """`project.qde` as text pieces, in order."""
         user = self.user
@@ -325,10 +360,14 @@ class ProjectXml:
             root.append(("creationDateTime", _iso(self.epoch)))
         yield (f"<?xml version='1.0' encoding='utf-8'?>\n<Project xmlns=\"{_attr(NS)}\""
                f"{_attrs(root)}>{_indent(1)}<Users>{_indent(2)}<User guid=\"{user}\" "
-               f"name=\"qualtrace\" id=\"qualtrace\" />{_indent(1)}</Users>"
+               f"name=\"qualtrace\" id=\"qualtrace\" />"
+               + "".join(f"{_indent(2)}<User guid=\"{_reviewer_guid(name)}\" "
+                         f"name=\"{_attr_text(name)}\" id=\"review:{_attr_text(name)}\" />"
+                         for name in self.reviewers)
+               + f"{_indent(1)}</Users>"
                f"{_indent(1)}<CodeBook>{_indent(2)}")
         codebook: list[str] = []
-        _tree(codes_element(self.codebook, NS), 2, codebook)
+        _tree(self._codes_with_cases(), 2, codebook)
         yield "".join(codebook) + f"{_indent(1)}</CodeBook>"
         if self.variables:
             yield f"{_indent(1)}<Variables>" + "".join(
@@ -365,6 +404,8 @@ class ProjectXml:
                 line = bisect.bisect_right(line_ends, start)
                 code = codes[code_key]
                 what = code.name if "theme" in row else f"{facet_label[row['facet']]}: {code.name}"
+                by = _reviewer_guid(row["reviewer"].split()[0]) if row.get("reviewer") else user
+                note = self._notes.get(sel_key)
                 out.append(
                     f"{i3}<PlainTextSelection guid=\"{sel_guid}\" "
                     f"name=\"line:{line} {_attr(seg_id)}\" "
@@ -372,14 +413,25 @@ class ProjectXml:
                     f"creatingUser=\"{user}\">"
                     f"{i4}<Description>{_text(_selection_description(seg, row, what))}"
                     f"</Description>"
-                    f"{i4}<Coding guid=\"{_guid(f'coding:{sel_key}')}\" creatingUser=\"{user}\">"
+                    f"{i4}<Coding guid=\"{_guid(f'coding:{sel_key}')}\" creatingUser=\"{by}\">"
                     f"{i5}<CodeRef targetGUID=\"{code.guid}\" />{i4}</Coding>"
-                    f"{i3}</PlainTextSelection>")
+                    + "".join(
+                        f"{i4}<Coding guid=\"{_guid(f'coding:case:{case}:{sel_key}')}\" "
+                        f"creatingUser=\"{user}\">{i5}<CodeRef targetGUID=\"{case}\" />"
+                        f"{i4}</Coding>" for case in self._case_codings.get(sel_guid, ()))
+                    + (f"{i4}<NoteRef targetGUID=\"{note[0]}\" />" if note else "")
+                    + f"{i3}</PlainTextSelection>")
                 if len(out) >= 256:
                     yield "".join(out)
                     out.clear()
             yield "".join(out) + self._variable_values(3, values) + f"{_indent(2)}</TextSource>"
         yield f"{_indent(1)}</Sources>"
+        if self._notes:
+            yield f"{_indent(1)}<Notes>" + "".join(
+                f"{_indent(2)}<Note guid=\"{note_guid}\" name=\"{_attr_text(name)}\" "
+                f"creatingUser=\"{by}\">{_leaf(3, 'PlainTextContent', '', text)}"
+                f"{_indent(2)}</Note>"
+                for note_guid, name, by, text in self._notes.values()) + f"{_indent(1)}</Notes>"
         if self.description:
             yield _leaf(1, "Description", "", self.description)
         yield "\n</Project>\n"
@@ -444,9 +496,15 @@ def _source_description(doc: dict, file_name: str) -> str:
 
 
 def _selection_description(seg: dict, row: dict, what: str) -> str:
+    reviewed = {"accepted": "accepted by", "added": "added by"}.get(row.get("status", ""))
     return (f"{what}. Segment {seg['segment_id']} ({seg.get('kind', '')}) "
             f"[{seg['start']}:{seg['end']}]. Evidence [{row['evidence_start']}:"
-            f"{row['evidence_end']}] by rule {row['rule']}: \u201c{row['evidence_text']}\u201d")
+            f"{row['evidence_end']}] by rule {row['rule']}: \u201c{row['evidence_text']}\u201d"
+            + (f". Review: {reviewed} {row['reviewer']}" if reviewed else ""))
+
+
+def _reviewer_guid(name: str) -> str:
+    return _guid(f"user:review:{name}")
 
 
 # ------------------------------------------------------------------------------ the archive

@@ -196,6 +196,9 @@ def read_qdpx(path) -> Project:
             project.cases.append({"guid": case.get("guid"), "name": case.get("name", ""),
                                   "selections": [r.get("targetGUID") for r in
                                                  _children(case, "SelectionRef")]})
+    # A code sharing a case's GUID carries the case's text (QualCoder, NVivo): not a coding.
+    case_keys = {_key(case["guid"]) for case in project.cases}
+    project.codings = [c for c in project.codings if _key(c.code_guid) not in case_keys]
     return project
 
 

@@ -12,10 +12,11 @@ are printed escaped (qualtrace.terminal), so a source file cannot drive the read
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+import os
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .io import read_csv
+from .io import InputError, read_csv, read_raw_bytes
 from .spans import line_column
 from .terminal import printable
 
@@ -39,6 +40,9 @@ class Passage:
     hash_ok: bool
     span_ok: bool
     problem: str
+    # The codings behind the query on this segment: facet, label, rule, status (auto |
+    # accepted | added), reviewer and memo (researcher review).
+    codings: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -124,9 +128,43 @@ def _cell(ws: Workspace, pairs: dict[str, str], bare: list[str]):
     return f"{description}: {row['n_segments']} segments", row["segment_ids"].split(), {}
 
 
+def _wanted(words: list[str]) -> set[tuple[str, str]] | None:
+    """The (facet, label) codings a query is about; None: every coding of its segments."""
+    pairs = dict(w.split("=", 1) for w in words if "=" in w)
+    if pairs:
+        return set(pairs.items())
+    seg_id, colon, theme = words[0].rpartition(":") if len(words) == 1 else ("", "", "")
+    return {("theme", theme)} if colon and seg_id else None
+
+
+def _codings_of(ws: Workspace, seg_ids: list[str], wanted) -> dict[str, list[dict]]:
+    """Per segment, its codings (of the reviewed tables) with how each came to be."""
+    wanted_ids = set(seg_ids)
+    out: dict[str, list[dict]] = {}
+
+    def rows_of(name):  # a run directory without the coding tables still traces segments
+        try:
+            return ws.table(name)
+        except TraceError:
+            return []
+    rows = [("theme", r["theme"], r) for r in rows_of("codings")
+            if r["segment_id"] in wanted_ids]
+    rows += [(r["facet"], r["value"], r) for r in rows_of("facets")
+             if r["segment_id"] in wanted_ids]
+    for facet, label, row in rows:
+        if wanted is not None and (facet, label) not in wanted:
+            continue
+        out.setdefault(row["segment_id"], []).append({
+            "facet": facet, "label": label, "rule": row["rule"],
+            "status": row.get("status") or "auto", "reviewer": row.get("reviewer") or "",
+            "note": row.get("note") or ""})
+    return out
+
+
 def trace(words: list[str], root: str | Path = ".") -> tuple[str, list[Passage]]:
     ws = Workspace(root)
     description, seg_ids, evidence = _resolve(ws, words)
+    coded = _codings_of(ws, seg_ids, _wanted(words))
     segments = {s["segment_id"]: s for s in ws.table("segments")}
     documents = {d["doc_id"]: d for d in ws.table("documents")}
     texts: dict[str, tuple[str | None, bool, str]] = {}
@@ -137,7 +175,7 @@ def trace(words: list[str], root: str | Path = ".") -> tuple[str, list[Passage]]
             raise TraceError(f"{description} lists segment {seg_id}, which segments.csv lacks")
         doc = documents[seg["doc_id"]]
         if doc["doc_id"] not in texts:
-            texts[doc["doc_id"]] = _read(ws.root / doc["path"], doc["path"], doc["sha256"])
+            texts[doc["doc_id"]] = _read(doc["path"], doc["sha256"], ws.root)
         unreadable, hash_ok, raw = texts[doc["doc_id"]]
         start, end, text = evidence.get(seg_id, (int(seg["start"]), int(seg["end"]), ""))
         if unreadable:
@@ -153,18 +191,20 @@ def trace(words: list[str], root: str | Path = ".") -> tuple[str, list[Passage]]
                 (f"the text at {start}:{end} is no longer the recorded text", not span_ok))
                 if bad)
         passages.append(Passage(seg_id, doc["doc_id"], doc["path"], line, column, start, end,
-                                seg["kind"], seg["text"], text, hash_ok, span_ok, problem))
+                                seg["kind"], seg["text"], text, hash_ok, span_ok, problem,
+                                coded.get(seg_id, [])))
     return description, passages
 
 
-def _read(path: Path, shown: str, sha256: str) -> tuple[str | None, bool, str]:
-    """(None, sha256 matches, text) for a file that can be read, else (why not, False, "")."""
+def _read(path: str, sha256: str, root: Path) -> tuple[str | None, bool, str]:
+    """(None, sha256 matches, text) for a file that can be read, else (why not, False, "").
+    Read through the raw-file guard: never through a link or outside the project."""
+    if not os.path.lexists(Path(root) / path):
+        return f"{path} is missing (deleted or moved since ingestion)", False, ""
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return f"{shown} is missing (deleted or moved since ingestion)", False, ""
-    except OSError as err:
-        return f"{shown} cannot be read ({err.strerror or err})", False, ""
+        data = read_raw_bytes(path, root)
+    except InputError as err:
+        return str(err), False, ""
     return (None, hashlib.sha256(data).hexdigest() == sha256,
             data.decode("utf-8", errors="replace"))
 
@@ -185,4 +225,16 @@ def as_text(description: str, passages: list[Passage], width: int = 240) -> str:
         where = f"{p.path}:{p.line}:{p.column}" if p.line is not None else p.path
         lines += [f"- {where} [{p.start}:{p.end}] {p.segment_id} ({p.kind}) {status}",
                   f"    {excerpt}"]
+        lines += [f"    {_provenance(c)}" for c in p.codings]
     return "\n".join(printable(line) for line in lines)
+
+
+def _provenance(coding: dict) -> str:
+    """One line: which coding, and whether a rule made it unchecked, a reviewer accepted it or
+    a reviewer added it, with the memo (as_text makes it printable)."""
+    how = {"auto": "automatic, not reviewed", "accepted": f"accepted by {coding['reviewer']}",
+           "added": f"added by {coding['reviewer']}"}.get(coding["status"], coding["status"])
+    line = f"{coding['facet']}={coding['label']}: {how} (rule {coding['rule']})"
+    if coding["note"]:
+        line += f"; memo: {coding['note']}"
+    return line

@@ -308,6 +308,28 @@ def validate(gold_paths, raw_texts, segments, documents, codings, facets, label_
             disagreements(units, predictions, codings, facets, label_sets))
 
 
+BY_SET_FIELDS = ["gold_set", "tuned", *VALIDATION_FIELDS]
+
+
+def validate_by_set(gold_paths, tuned, raw_texts, segments, documents, codings, facets,
+                    label_sets):
+    """coding_validation_by_set rows: each gold file scored on its own (every label row, then
+    __macro__ and __micro__), held-out sets (never used to tune the rules) first, then those in
+    `tuned` (paths the configuration says the rules were tuned on), each group by name.
+
+    Pooled scores mix text the rules were written against with text they never saw; scored
+    apart, the held-out sets show what to expect on new text."""
+    tuned = {str(Path(p)) for p in tuned}
+    predictions = predicted_labels(codings, facets)
+    rows = []
+    for path in sorted(gold_paths, key=lambda p: (str(Path(p)) in tuned, Path(p).name)):
+        units = load_gold([path], raw_texts, segments, documents, label_sets)
+        flag = _bool(str(Path(path)) in tuned)
+        rows += [{"gold_set": Path(path).stem, "tuned": flag, **r}
+                 for r in score(units, predictions, label_sets)]
+    return rows
+
+
 def _ratio(num: int, den: int) -> str:
     return _fmt(num / den if den else 0.0)  # scikit-learn zero_division=0
 

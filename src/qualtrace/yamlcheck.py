@@ -26,27 +26,134 @@ __all__ = ["KEY", "Reporter", "load_with_positions", "load_file", "schema_errors
 KEY = "<key>"
 
 
+# Aliases may repeat at most this many nodes in all: far more than any config or codebook
+# needs, and a ~500-byte "billion laughs" document (aliases of aliases) is refused in
+# milliseconds instead of expanding to gigabytes.
+MAX_ALIAS_NODES = 100_000
+
+
+class _Alias:
+    """Where an alias occurs (the composer otherwise returns the anchored node itself, which
+    forgets the alias's own line) and the node it names."""
+
+    __slots__ = ("target", "start_mark", "anchor")
+
+    def __init__(self, target, start_mark, anchor):
+        self.target, self.start_mark, self.anchor = target, start_mark, anchor
+
+
+class _Composer(yaml.SafeLoader):
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            return _Alias(super().compose_node(parent, index), event.start_mark, event.anchor)
+        return super().compose_node(parent, index)
+
+
+def _children(node):
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    return []
+
+
+def _bound_aliases(root, name: str, error: type[Exception]) -> None:
+    """Refuse a recursive alias, or aliases that would repeat more than MAX_ALIAS_NODES nodes,
+    naming the alias; linear in the number of distinct nodes (nothing is expanded)."""
+    sizes: dict[int, int] = {}  # id(node) -> nodes in its expansion
+
+    def where(alias):
+        return f"{name}:{alias.start_mark.line + 1}:{alias.start_mark.column + 1}"
+
+    def size(node) -> int:
+        # Iterative post-order walk: deep nesting must not hit Python's recursion limit.
+        stack, on_path = [(node, False)], set()
+        while stack:
+            item, done = stack.pop()
+            target = item.target if isinstance(item, _Alias) else item
+            key = id(target)
+            if done:
+                on_path.discard(key)
+                sizes[key] = 1 + sum(sizes[id(_target(c))] for c in _children(target))
+                continue
+            if key in sizes:
+                continue
+            if key in on_path:
+                raise error(f"{where(item)}: the alias *{item.anchor} refers to a node that "
+                            "contains it (a recursive alias); YAML here must be a tree")
+            on_path.add(key)
+            stack.append((item, True))
+            stack.extend((c, False) for c in reversed(_children(target)))
+        return sizes[id(_target(node))]
+
+    repeated = 0
+    stack = [root]
+    while stack:  # every alias in document order, outside any alias (those are counted in it)
+        item = stack.pop()
+        if isinstance(item, _Alias):
+            repeated += size(item)
+            if repeated > MAX_ALIAS_NODES:
+                raise error(f"{where(item)}: the alias *{item.anchor} takes the aliases in this "
+                            f"file past {MAX_ALIAS_NODES:,} repeated values (an alias bomb?); "
+                            "write the values out or use fewer aliases")
+        else:
+            stack.extend(reversed(_children(item)))
+
+
+def _target(node):
+    return node.target if isinstance(node, _Alias) else node
+
+
 def load_with_positions(text: str, name: str, error: type[Exception] = ValueError,
                         what: str = "the file") -> tuple[object, dict]:
     """Parse YAML text into (data, positions); raise `error` naming name:line:col on invalid
-    YAML, a duplicate key, or an empty document (`what` names the file in that message)."""
+    YAML, a duplicate key, a recursive alias or aliases that expand too far
+    (MAX_ALIAS_NODES), or an empty document (`what` names the file in that message)."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        loader = _Composer(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
+        problem = getattr(err, "problem", None)
+        if getattr(err, "context", None) == "while scanning a simple key":
+            mark = err.context_mark  # `key value` without a colon: the line with the key
+            problem += " (is a colon missing after the key?)"
         where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
-        raise error(f"{where}: not valid YAML: {getattr(err, 'problem', err)}") from None
+        if isinstance(err, yaml.reader.ReaderError):  # a control character, at an offset
+            line = text.count("\n", 0, err.position) + 1
+            column = err.position - (text.rfind("\n", 0, err.position) + 1) + 1
+            where = f"{name}:{line}:{column}"
+            problem = f"the character U+{err.character:04X} is not allowed in YAML"
+        problem = problem or str(err).replace("\n", " ")
+        raise error(f"{where}: not valid YAML: {problem}") from None
+    except RecursionError:
+        raise error(f"{name}: nested too deeply to read (thousands of levels)") from None
     if node is None:
         raise error(f"{name}:1: {what} is empty")
+    _bound_aliases(node, name, error)
     positions: dict[tuple, tuple[int, int]] = {}
     constructor = yaml.SafeLoader("")
 
     def build(n, path):
-        positions[path] = (n.start_mark.line + 1, n.start_mark.column + 1)
+        positions[path] = (n.start_mark.line + 1, n.start_mark.column + 1)  # an alias: its use
+        n = _target(n)
         if isinstance(n, yaml.MappingNode):
             out = {}
             for key_node, value_node in n.value:
-                key = constructor.construct_object(key_node)
+                key_node = _target(key_node)
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise error(f"{name}:{key_node.start_mark.line + 1}:"
+                                f"{key_node.start_mark.column + 1}: a key must be a plain "
+                                "value, not a list or mapping")
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    raise error(f"{name}:{key_node.start_mark.line + 1}:"
+                                f"{key_node.start_mark.column + 1}: merge keys (<<) are not "
+                                "supported here; write the keys out")
+                key = scalar(key_node)
                 if key in out:
                     raise error(f"{name}:{key_node.start_mark.line + 1}:"
                                 f"{key_node.start_mark.column + 1}: duplicate key {key!r}")
@@ -56,9 +163,20 @@ def load_with_positions(text: str, name: str, error: type[Exception] = ValueErro
             return out
         if isinstance(n, yaml.SequenceNode):
             return [build(item, path + (i,)) for i, item in enumerate(n.value)]
-        return constructor.construct_object(n)
+        return scalar(n)
 
-    return build(node, ()), positions
+    def scalar(n):
+        try:
+            return constructor.construct_object(n)
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as err:  # `!!int x`
+            problem = getattr(err, "problem", None) or str(err)
+            raise error(f"{name}:{n.start_mark.line + 1}:{n.start_mark.column + 1}: cannot "
+                        f"read this value: {problem}") from None
+
+    try:
+        return build(node, ()), positions
+    except RecursionError:
+        raise error(f"{name}: nested too deeply to read (thousands of levels)") from None
 
 
 def load_file(path: str | Path, error: type[Exception] = ValueError,

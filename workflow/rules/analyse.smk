@@ -12,15 +12,15 @@ rule theme_breakdowns:
         theme_cooccurrence="data/processed/theme_cooccurrence.csv",
         theme_by_stakeholder="data/processed/theme_by_stakeholder.csv",
         theme_by_area="data/processed/theme_by_area.csv",
+    log:
+        "logs/theme_breakdowns.log",
     benchmark:
         "benchmarks/results/rules/theme_breakdowns.tsv"
+    conda:
+        ENVIRONMENT
     resources:
         mem_mb=2000,
         runtime=10,
-    log:
-        "logs/theme_breakdowns.log",
-    conda:
-        ENVIRONMENT
     script:
         "../../analysis/breakdowns.py"
 
@@ -37,14 +37,17 @@ rule coding_validation:
     output:
         coding_validation="data/processed/coding_validation.csv",
         coding_disagreements="data/processed/coding_disagreements.csv",
+        coding_validation_by_set="data/processed/coding_validation_by_set.csv",
+    log:
+        "logs/coding_validation.log",
     benchmark:
         "benchmarks/results/rules/coding_validation.tsv"
+    conda:
+        ENVIRONMENT
     resources:
         mem_mb=1000,
         runtime=10,
-    log:
-        "logs/coding_validation.log",
-    conda:
-        ENVIRONMENT
+    params:
+        tuned=gold_tuned_files(),
     script:
         "../../analysis/validation.py"

@@ -4,8 +4,10 @@ from glob import glob
 
 from snakemake.io import strip_wildcard_constraints
 
-from qualtrace.corpus import discover, ingestion_batches, refuse_duplicate_files
+from qualtrace.corpus import ingestion_batches
+from qualtrace.preflight import check_corpus
 from qualtrace.provenance import pin_source_date_epoch
+from qualtrace.review.decisions import REVIEW_GLOB, refuse_bad_decision_files
 
 # Outputs carry no clock time: dates come from SOURCE_DATE_EPOCH, by default the last commit's.
 pin_source_date_epoch(workflow.basedir)
@@ -16,13 +18,9 @@ envvars:
     "SOURCE_DATE_EPOCH",
 
 
-DOCUMENTS = discover(config["corpus"]["patterns"])
-refuse_duplicate_files(DOCUMENTS)
-if not DOCUMENTS:
-    raise WorkflowError(
-        f"no input documents: nothing matches {config['corpus']['patterns']} "
-        "(config corpus.patterns); put report chapters in data/raw/"
-    )
+# Refused by name before the DAG: links, paths outside the project, wildcard-like names,
+# two files with one id or one text.
+DOCUMENTS = check_corpus(config["corpus"]["patterns"])
 
 # batch name -> its doc ids; one ingestion job per batch (see config corpus.ingestion_jobs).
 BATCHES = ingestion_batches(DOCUMENTS, config["corpus"].get("ingestion_jobs", 32))
@@ -40,6 +38,12 @@ wildcard_constraints:
 
 
 GOLD = sorted({p for pattern in config.get("gold", {}).get("patterns", []) for p in glob(pattern)})
+
+# Review decisions (inputs): checked before any job runs, so a bad row removes no built output.
+REVIEW = sorted(glob(REVIEW_GLOB))
+refuse_bad_decision_files(REVIEW, config["codebook"])
+# The conflict policy as canonical JSON: changing it reruns the merge.
+REVIEW_POLICY = json.dumps(config.get("review", {}), sort_keys=True)
 
 BREAKDOWN_TABLES = [
     f"data/processed/{name}.csv"
@@ -69,8 +73,18 @@ def raw_files(wildcards=None):
     return [DOCUMENTS[doc] for doc in sorted(DOCUMENTS)]
 
 
+def review_files(wildcards=None):
+    return REVIEW
+
+
 def gold_files(wildcards=None):
     return GOLD
+
+
+def gold_tuned_files(wildcards=None):
+    """The gold files the rules were tuned on (config gold.tuned_on); the rest are held out."""
+    patterns = config.get("gold", {}).get("tuned_on", [])
+    return sorted({p for pattern in patterns for p in glob(pattern)} & set(GOLD))
 
 
 def outputs_by_rule():
@@ -80,8 +94,11 @@ def outputs_by_rule():
         if step.name in ("all", "provenance_manifest"):
             continue
         patterns = [strip_wildcard_constraints(str(p)) for p in step.output]
-        files = [path for p in patterns
-                 for path in expand(p, doc=sorted(DOCUMENTS), batch=sorted(BATCHES))]
+        files = [
+            path
+            for p in patterns
+            for path in expand(p, doc=sorted(DOCUMENTS), batch=sorted(BATCHES))
+        ]
         if files:
             produced[step.name] = files
     return produced
@@ -101,7 +118,14 @@ def figure_manifest():
     for name, source in REPORT_FIGURE_SOURCES.items():
         rule_name = "rulegraph" if name == "rulegraph" else "report_figures"
         path = "reports/figures/rulegraph.svg" if name == "rulegraph" else REPORT_FIGURES[name]
-        figures[name] = {"path": path, "rule": rule_name, **source,
-                         "script": "src/qualtrace/report/figures.py"
-                         if rule_name == "report_figures" else "src/qualtrace/report/rulegraph.py"}
+        figures[name] = {
+            "path": path,
+            "rule": rule_name,
+            **source,
+            "script": (
+                "src/qualtrace/report/figures.py"
+                if rule_name == "report_figures"
+                else "src/qualtrace/report/rulegraph.py"
+            ),
+        }
     return figures

@@ -7,18 +7,18 @@ rule segment_batch:
         batch_raw_paths,
     output:
         "data/interim/segments/{batch}.json",
-    params:
-        doc_ids=batch_documents,
-        rules=INGEST_RULES,
+    log:
+        "logs/segment_batch/{batch}.log",
     benchmark:
         "benchmarks/results/rules/segment_batch/{batch}.tsv"
+    conda:
+        ENVIRONMENT
     resources:
         mem_mb=1000,
         runtime=10,
-    log:
-        "logs/segment_batch/{batch}.log",
-    conda:
-        ENVIRONMENT
+    params:
+        doc_ids=batch_documents,
+        rules=INGEST_RULES,
     shell:
         "python -m qualtrace --log {log:q} ingest {input:q} --doc-id {params.doc_ids:q}"
         " --rules {params.rules:q} --output {output:q}"
@@ -30,15 +30,15 @@ rule segments_table:
     output:
         documents="data/processed/documents.csv",
         segments="data/processed/segments.csv",
+    log:
+        "logs/segments_table.log",
     benchmark:
         "benchmarks/results/rules/segments_table.tsv"
+    conda:
+        ENVIRONMENT
     resources:
         mem_mb=2000,
         runtime=10,
-    log:
-        "logs/segments_table.log",
-    conda:
-        ENVIRONMENT
     shell:
         "python -m qualtrace --log {log:q} gather-segments {input:q}"
         " --documents {output.documents:q} --segments {output.segments:q}"

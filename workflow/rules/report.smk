@@ -5,7 +5,6 @@ from glob import glob
 
 from qualtrace.report.data import TABLES as REPORT_TABLE_NAMES
 
-
 REPORT_FACETS = ["stakeholder", "area"]
 REPORT_TABLES = {name: f"data/processed/{name}.csv" for name in REPORT_TABLE_NAMES}
 REPORT_BY_FACET = {f"theme_by_{f}": f"data/processed/theme_by_{f}.csv" for f in REPORT_FACETS}
@@ -34,7 +33,8 @@ REPORT_FIGURE_SOURCES = {
     },
 }
 REPORT_FORMATS = config["render"].get("formats", ["html", "pdf"])
-REPORT_OUTPUTS = [f"reports/summary.{fmt}" for fmt in REPORT_FORMATS]
+REPORT_DOCUMENTS = ["summary", "evidence"]  # the report's body and its evidence
+REPORT_OUTPUTS = [f"reports/{doc}.{fmt}" for doc in REPORT_DOCUMENTS for fmt in REPORT_FORMATS]
 # The workflow's rule files: an edit redraws the rule graph.
 WORKFLOW_RULE_FILES = sorted(glob(os.path.join(workflow.basedir, "workflow", "rules", "*.smk")))
 
@@ -44,10 +44,10 @@ report: "../report/workflow.rst"
 
 rule report_figures:
     input:
+        **REPORT_BY_FACET,
         codebook=config["codebook"],
         theme_summary="data/processed/theme_summary.csv",
         cooccurrence="data/processed/theme_cooccurrence.csv",
-        **REPORT_BY_FACET,
     output:
         **{
             name: report(
@@ -58,18 +58,18 @@ rule report_figures:
             )
             for name, path in REPORT_FIGURES.items()
         },
-    params:
-        by_facet=" ".join(f"{f}=data/processed/theme_by_{f}.csv" for f in REPORT_FACETS),
-        outputs=" ".join(f"{name}={path}" for name, path in REPORT_FIGURES.items()),
+    log:
+        "logs/report_figures.log",
     benchmark:
         "benchmarks/results/rules/report_figures.tsv"
+    conda:
+        ENVIRONMENT
     resources:
         mem_mb=1000,
         runtime=10,
-    log:
-        "logs/report_figures.log",
-    conda:
-        ENVIRONMENT
+    params:
+        by_facet=" ".join(f"{f}=data/processed/theme_by_{f}.csv" for f in REPORT_FACETS),
+        outputs=" ".join(f"{name}={path}" for name, path in REPORT_FIGURES.items()),
     shell:
         "python -m qualtrace.report --log {log:q} figures --codebook {input.codebook:q}"
         " --theme-summary {input.theme_summary:q} --cooccurrence {input.cooccurrence:q}"
@@ -88,17 +88,17 @@ rule rulegraph:
             category="Provenance",
             labels={"figure": "rule graph"},
         ),
-    params:
-        configfiles=workflow.configfiles,
+    log:
+        "logs/rulegraph.log",
     benchmark:
         "benchmarks/results/rules/rulegraph.tsv"
+    conda:
+        ENVIRONMENT
     resources:
         mem_mb=1000,
         runtime=5,
-    log:
-        "logs/rulegraph.log",
-    conda:
-        ENVIRONMENT
+    params:
+        configfiles=workflow.configfiles,
     shell:
         "python -m qualtrace.report --log {log:q} rulegraph --snakefile {input.snakefile:q}"
         " --directory . --configfile {params.configfiles:q}"
@@ -112,55 +112,59 @@ rule report_source:
         manifest="data/processed/run_manifest.json",
         codebook=config["codebook"],
         gold=gold_files,
+        # No report from tables that failed an error-severity check.
+        checks_passed="data/processed/checks_passed.txt",
         rulegraph_dot="reports/rulegraph.dot",
         rulegraph_svg="reports/figures/rulegraph.svg",
     output:
         qmd="reports/summary.qmd",
+        evidence_qmd="reports/evidence.qmd",
         numbers=report(
             "data/processed/report_numbers.csv",
             caption="../report/report_numbers.rst",
             category="Tables",
         ),
-    params:
-        engine=config["render"].get("engine", "auto"),
+    log:
+        "logs/report_source.log",
     benchmark:
         "benchmarks/results/rules/report_source.tsv"
+    conda:
+        ENVIRONMENT
     resources:
         mem_mb=2000,
         runtime=10,
-    log:
-        "logs/report_source.log",
-    conda:
-        ENVIRONMENT
+    params:
+        engine=config["render"].get("engine", "auto"),
     script:
         "../../analysis/report.py"
 
 
 rule render_report:
     input:
-        qmd="reports/summary.qmd",
+        qmd=[f"reports/{doc}.qmd" for doc in REPORT_DOCUMENTS],
         figures=list(REPORT_FIGURES.values()),
         rulegraph="reports/figures/rulegraph.svg",
     output:
         **{
-            fmt: report(
-                f"reports/summary.{fmt}",
-                caption=f"../report/summary_{fmt}.rst",
+            f"{doc}_{fmt}": report(
+                f"reports/{doc}.{fmt}",
+                caption=f"../report/{doc}_{fmt}.rst",
                 category="Report",
             )
+            for doc in REPORT_DOCUMENTS
             for fmt in REPORT_FORMATS
         },
-    params:
-        engine=config["render"].get("engine", "auto"),
+    log:
+        "logs/render_report.log",
     benchmark:
         "benchmarks/results/rules/render_report.tsv"
+    conda:
+        ENVIRONMENT
     resources:
         mem_mb=2000,
         runtime=30,
-    log:
-        "logs/render_report.log",
-    conda:
-        ENVIRONMENT
+    params:
+        engine=config["render"].get("engine", "auto"),
     shell:
         "python -m qualtrace.report --log {log:q} render {input.qmd:q} --engine {params.engine:q}"
-        + "".join(f" --{fmt} {{output.{fmt}:q}}" for fmt in REPORT_FORMATS)
+        f" --formats {' '.join(REPORT_FORMATS)}"

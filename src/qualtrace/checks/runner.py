@@ -1,7 +1,8 @@
 """Run every check in a fixed order and turn results into table rows."""
 from __future__ import annotations
 
-from . import content, counts, integrity
+from ..terminal import printable
+from . import content, counts, integrity, review
 from .base import CheckResult, Tables
 
 DEFAULT_SEVERITY = {
@@ -16,6 +17,7 @@ DEFAULT_SEVERITY = {
     "codebook_health": "info",
     "quotation_shape": "warning",
     "document_structure": "warning",
+    "review": "warning",
 }
 
 
@@ -37,16 +39,28 @@ def run_checks(tables: Tables, severity: dict[str, str] | None = None):
         content.attribution_labels(tables), content.cross_references(tables), support,
         content.codebook_health(tables), integrity.boilerplate(tables),
         content.quotation_shape(tables), content.document_structure(tables),
+        review.review_decisions(tables),
     ]
-    check_rows, item_rows, errors = [], [], []
+    check_rows, item_rows = [], []
     for result in results:
-        level = levels[result.check_id]
-        check_rows.append({"check_id": result.check_id, "severity": level,
+        check_rows.append({"check_id": result.check_id, "severity": levels[result.check_id],
                            "status": "pass" if result.passed else "fail",
                            "n_items": len(result.items), "detail": result.detail})
         item_rows += [{"check_id": result.check_id, **vars(item)} for item in result.items]
-        if level == "error" and not result.passed:
-            listed = "\n".join(f"  - {i.item}: {i.detail}" for i in result.items[:10])
-            more = f"\n  ... and {len(result.items) - 10} more" if len(result.items) > 10 else ""
-            errors.append(f"check {result.check_id} failed ({result.detail}):\n{listed}{more}")
-    return check_rows, item_rows, key_points, "\n".join(errors)
+    return check_rows, item_rows, key_points, failed_errors(check_rows, item_rows)
+
+
+def failed_errors(check_rows: list[dict], item_rows: list[dict], listed: int = 10) -> str:
+    """The error-severity checks that failed, each with its first items, or "" if none did.
+    Works on the rows as run_checks makes them or as checks.csv / check_items.csv hold them."""
+    errors = []
+    for check in check_rows:
+        if check["severity"] != "error" or check["status"] != "fail":
+            continue
+        items = [i for i in item_rows if i["check_id"] == check["check_id"]]
+        # Items quote source text (attributions, excerpts): data, never terminal control.
+        lines = "\n".join(f"  - {printable(i['item'])}: {printable(i['detail'])}"
+                          for i in items[:listed])
+        more = f"\n  ... and {len(items) - listed} more" if len(items) > listed else ""
+        errors.append(f"check {check['check_id']} failed ({check['detail']}):\n{lines}{more}")
+    return "\n".join(errors)

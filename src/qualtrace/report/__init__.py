@@ -1,5 +1,6 @@
-"""The report: reports/summary.qmd (with its figures and report_numbers.csv) built from the
-processed tables, rendered to self-contained HTML and to PDF.
+"""The report: reports/summary.qmd (the body, with its figures) and reports/evidence.qmd (every
+number's passages), with report_numbers.csv, built from the processed tables through the
+templates in `templates/`, rendered to self-contained HTML and to PDF.
 
 Modules, one job each: `markdown` (literal text, number links, tables), `numbers` (the registry
 behind report_numbers.csv), `items` (item ids and queries), `data` (loading the inputs),
@@ -20,8 +21,9 @@ __all__ = ["md_literal", "build_source"]
 def build_source(tables: dict[str, str], by_facet: dict[str, str], manifest: str, codebook: str,
                  rulegraph_dot: str, rulegraph_svg: str, qmd: str, numbers: str,
                  engine: str = "auto", gold: list[str] | None = None,
-                 environ: dict | None = None) -> None:
-    """Write the .qmd and report_numbers.csv; figure paths are made relative to the .qmd."""
+                 environ: dict | None = None, evidence_qmd: str | None = None) -> None:
+    """Write the report's .qmd, the evidence .qmd (default: evidence.qmd beside it) and
+    report_numbers.csv; figure paths are made relative to the .qmd."""
     from . import rulegraph
     from .data import load
     from .document import Context, write
@@ -35,7 +37,8 @@ def build_source(tables: dict[str, str], by_facet: dict[str, str], manifest: str
     context = Context(renderer=chosen.describe(), versions=_versions(chosen),
                       rulegraph_svg=svg, rulegraph_dot=dot,
                       environ=dict(os.environ if environ is None else environ))
-    write(data, context, qmd, numbers)
+    write(data, context, qmd, numbers,
+          evidence_qmd or Path(qmd).with_name("evidence.qmd"))
 
 
 def _versions(engine) -> dict[str, str]:

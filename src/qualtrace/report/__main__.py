@@ -39,8 +39,9 @@ def cmd_source(args) -> str:
     build_source(tables=_pairs(args.table), by_facet=_pairs(args.by_facet),
                  manifest=args.manifest, codebook=args.codebook, gold=args.gold,
                  rulegraph_dot=args.rulegraph_dot, rulegraph_svg=args.rulegraph_svg,
-                 engine=args.engine, qmd=args.qmd, numbers=args.numbers)
-    return f"{args.qmd} and {args.numbers} written"
+                 engine=args.engine, qmd=args.qmd, numbers=args.numbers,
+                 evidence_qmd=args.evidence_qmd)
+    return f"{args.qmd}, the evidence document and {args.numbers} written"
 
 
 def cmd_rulegraph(args) -> str:
@@ -52,9 +53,21 @@ def cmd_rulegraph(args) -> str:
 def cmd_render(args) -> str:
     from .render import render, resolve
 
+    from concurrent.futures import ThreadPoolExecutor
+
     engine = resolve(args.engine)
-    render(args.qmd, engine, html=args.html, pdf=args.pdf)
-    return engine.describe()
+
+    def one(qmd: str) -> None:  # each document's outputs beside it, same name
+        stem = os.path.splitext(qmd)[0]
+        render(qmd, engine, html=f"{stem}.html" if "html" in args.formats else None,
+               pdf=f"{stem}.pdf" if "pdf" in args.formats else None)
+
+    # The documents side by side (the work is in pandoc, Typst and Quarto processes); each
+    # renders in its own files, so they never share a working file.
+    with ThreadPoolExecutor(max_workers=len(args.qmd)) as pool:
+        for job in [pool.submit(one, qmd) for qmd in args.qmd]:
+            job.result()
+    return f"{len(args.qmd)} documents: {engine.describe()}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", default="auto")
     p.add_argument("--qmd", required=True)
     p.add_argument("--numbers", required=True)
+    p.add_argument("--evidence-qmd", help="default: evidence.qmd beside --qmd")
     p.set_defaults(func=cmd_source)
 
     p = sub.add_parser("rulegraph", help="the workflow's rule graph as DOT and SVG")
@@ -91,11 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--svg", required=True)
     p.set_defaults(func=cmd_rulegraph)
 
-    p = sub.add_parser("render", help="render the .qmd to HTML and/or PDF")
-    p.add_argument("qmd")
+    p = sub.add_parser("render", help="render each .qmd to HTML and/or PDF beside it")
+    p.add_argument("qmd", nargs="+")
     p.add_argument("--engine", default="auto")
-    p.add_argument("--html")
-    p.add_argument("--pdf")
+    p.add_argument("--formats", nargs="+", choices=["html", "pdf"], default=["html", "pdf"])
     p.set_defaults(func=cmd_render)
     return parser
 

@@ -10,7 +10,7 @@ from .markdown import evidence_anchor, excerpt, md_literal, span, strip_bullet
 from .media import code_block, figure
 from .numbers import Item, Registry
 
-EXCERPT_CHARS = 300
+EXCERPT_CHARS = 200
 _HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -20,15 +20,18 @@ def evidence(reg: Registry, data: ReportData) -> str:
     The passages with excerpts are capped per number (limits.passage_cap) so that the appendix
     stays the same size however large the corpus; a capped list says so and where the rest is.
     """
-    excerpted = [len(item.segment_ids) for item in reg.items.values() if not item.compact]
+    listed = [item for item in reg.items.values() if item.segment_ids]
+    excerpted = [len(item.segment_ids) for item in listed if not item.compact]
     cap = passage_cap(excerpted)
-    parts = ["## Appendix A: Evidence {#evidence}",
+    parts = ["## Evidence for every number {#evidence}",
              "```{=typst}\n#set text(size: 8pt)\n#set par(justify: false)\n```",
-             "For every number in this report: what was counted (the query on the tables in "
-             "`data/processed/`) and each passage behind it, with its document, line and "
-             "segment id. Excerpts are cut to about 300 characters; the words where a theme's "
-             "rule fired are highlighted. `qualtrace trace <item id>` prints the full passages "
-             "with their character offsets."]
+             "For every number in the report that has passages behind it: what was counted "
+             "(the query on the tables in `data/processed/`) and each passage, with its "
+             "document, line and segment id. Excerpts are cut to about 200 characters; the "
+             "words where a theme's rule fired are highlighted. `qualtrace trace <item id>` "
+             "prints the full passages with their character offsets. Numbers that count "
+             "nothing (zero cells) have no entry here; they are in "
+             "`data/processed/report_numbers.csv` with no segment ids."]
     if cap < MAX_PASSAGES and sum(excerpted) > PASSAGE_BUDGET:
         shown = sum(min(n, cap) for n in excerpted)
         parts.append(
@@ -39,7 +42,7 @@ def evidence(reg: Registry, data: ReportData) -> str:
             "Every number's complete list is in `data/processed/report_numbers.csv` (column "
             "`segment_ids`) and `qualtrace trace <item id>` prints it.")
     by_section: OrderedDict[str, list[Item]] = OrderedDict()
-    for item in reg.items.values():
+    for item in listed:
         by_section.setdefault(item.section or "Report", []).append(item)
     for n, (name, found) in enumerate(by_section.items(), start=1):
         parts.append(f"### {md_literal(name)} {{#evidence-{n}}}")
@@ -48,18 +51,17 @@ def evidence(reg: Registry, data: ReportData) -> str:
 
 
 def _item(data: ReportData, item: Item, cap: int = MAX_PASSAGES) -> str:
-    head = (f"**{md_literal(item.label)}: {md_literal(item.value)}** \u00b7 item "
-            f"`{item.item_id}`")
-    lines = [f"::: {{#{evidence_anchor(item.item_id)} .evidence}}", head, "",
-             f"Query: {md_literal(item.query)}", ""]
+    # The anchor is on a heading: Typst makes a heading's label a PDF named destination, so
+    # `evidence.pdf#ev-<id>` opens at it, as `evidence.html#ev-<id>` does in a browser.
+    head = (f"#### {md_literal(item.label)}: {md_literal(item.value)} \u00b7 item "
+            f"`{item.item_id}` {{#{evidence_anchor(item.item_id)}}}")
+    lines = ["::: {.evidence}", head, "", f"Query: {md_literal(item.query)}", ""]
     shown = spread(item.segment_ids, MAX_PASSAGES if item.compact else cap)
     if shown and item.compact:
         lines.append(_compact(data, shown))
     elif shown:
         for i, sid in enumerate(shown, start=1):
             lines.append(f"{i}. {_passage(data, sid, item.theme)}")
-    else:
-        lines.append("No passages.")
     if len(item.segment_ids) > len(shown):
         lines += ["", f"{len(shown)} of the {len(item.segment_ids)} passages are listed, taken "
                   "at even intervals through the full list; all are in "
@@ -113,7 +115,7 @@ def _passage(data: ReportData, segment_id: str, theme: str) -> str:
 def provenance(data: ReportData, renderer: str, rulegraph: tuple[str, str, str] | None,
                rulegraph_dot: str, versions: dict[str, str]) -> str:
     manifest = data.manifest
-    parts = ["## Appendix B: Provenance {#provenance}",
+    parts = ["## Provenance {#provenance}",
              f"{md_literal(renderer)} Every table it reads is in `data/processed/`; "
              "`data/processed/report_numbers.csv` lists each number with its query and "
              "segment ids, and `reports/provenance.json` the hashes of every output.",

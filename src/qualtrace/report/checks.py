@@ -32,7 +32,7 @@ def count(reg: Registry, data: ReportData, check: dict) -> str:
 
 def totals(reg: Registry, data: ReportData) -> tuple[str, str]:
     rows = data.tables["checks"]
-    passed = [r["check_id"] for r in rows if r["status"] == "pass"]
+    passed = [r["check_id"] for r in rows if outcome(r) == "pass"]
     note = ["No source passages: this number counts checks. " + (
         "They are: " + ", ".join(md_literal(c) for c in passed) + "." if passed else "")]
     run = reg.link("checks-run", len(rows), "Consistency checks run",
@@ -43,19 +43,28 @@ def totals(reg: Registry, data: ReportData) -> tuple[str, str]:
     return ok, run
 
 
+def outcome(check: dict) -> str:
+    """`pass`, `fail`, or `notice`: an info-level check that reports something is a notice for
+    the reader, never a failure."""
+    if check["status"] == "pass":
+        return "pass"
+    return "notice" if check["severity"] == "info" else "fail"
+
+
 def summary(reg: Registry, data: ReportData) -> str:
     rows = data.tables["checks"]
     if not rows:
         return "- **Consistency checks.** No consistency check was run."
     ok, run = totals(reg, data)
-    failing = [r for r in rows if r["status"] != "pass"]
     text = f"- **Consistency checks.** {ok} of {run} checks passed"
-    if failing:
-        listed = _items_of(data)
-        described = [f"{_name(r, bool(listed.get(r['check_id'])))} "
-                     f"({md_literal(r['severity'])}, {count(reg, data, r)} items)"
-                     for r in failing]
-        text += "; failing: " + "; ".join(described)
+    listed = _items_of(data)
+    for kind, words in (("fail", "failures"), ("notice", "notices (for information, not "
+                                                           "failures)")):
+        found = [r for r in rows if outcome(r) == kind]
+        if found:
+            text += f"; {words}: " + "; ".join(
+                f"{_name(r, bool(listed.get(r['check_id'])))} ({md_literal(r['severity'])}, "
+                f"{count(reg, data, r)} items)" for r in found)
     return text + "."
 
 
@@ -65,15 +74,21 @@ def section(reg: Registry, data: ReportData) -> str:
     parts = ["## Consistency checks {#checks}",
              "The pipeline checks its own output (spans, counts, attributions, key points "
              "against the body text) and shows every result here; a failing check with "
-             "severity *error* stops the build, so failures shown are warnings or notes."]
+             "severity *error* stops the build, so failures shown are warnings. A check of "
+             "severity *info* that finds something is a notice (for information, such as "
+             "codebook rules that never fired), not a failure."]
     if not rows:
         parts.append("No consistency check was run.")
         return "\n\n".join(parts)
     ok, run = totals(reg, data)
-    parts.append(f"{ok} of {run} checks passed.")
+    failed = sum(outcome(r) == "fail" for r in rows)
+    notices = sum(outcome(r) == "notice" for r in rows)
+    parts.append(f"{ok} of {run} checks passed; {failed} failed (warnings) and {notices} "
+                 f"{'is a notice' if notices == 1 else 'are notices'}.")
     listed = _items_of(data)
+    shown = {"pass": "pass", "fail": "**fail**", "notice": "notice"}
     table_rows = [[_name(r, bool(listed.get(r["check_id"]))), md_literal(r["severity"]),
-                   "pass" if r["status"] == "pass" else f"**{md_literal(r['status'])}**",
+                   shown[outcome(r)],
                    count(reg, data, r), detail(r["detail"], "checks.csv")] for r in rows]
     parts.append(table(["Check", "Severity", "Status", "Items", "Detail"], table_rows,
                        "lllrl", caption="Consistency checks", widths=[5, 2, 2, 2, 10],
@@ -105,7 +120,7 @@ def detail(text: str, table_name: str) -> str:
 
 def _check_items(data: ReportData, check: dict, rows: list[dict]) -> str:
     head = (f"### {md_literal(check['check_id'])} {{#check-{items.part(check['check_id'])}}}")
-    status = "passed" if check["status"] == "pass" else "failed"
+    status = {"pass": "passed", "fail": "failed", "notice": "a notice"}[outcome(check)]
     intro = (f"Severity {md_literal(check['severity'])}; {status}: "
              f"{detail(check['detail'], 'checks.csv')}.")
     body = []

@@ -15,8 +15,8 @@ from ..io import read_csv, read_raw
 
 # Tables the report needs (named inputs of the report_source rule, without `.csv`).
 TABLES = ("documents", "segments", "codings", "facets", "theme_summary", "theme_cooccurrence",
-          "coding_validation", "coding_disagreements", "checks", "check_items",
-          "key_point_support")
+          "coding_validation", "coding_disagreements", "coding_validation_by_set", "checks",
+          "check_items", "key_point_support", "review_decisions")
 
 
 @dataclass

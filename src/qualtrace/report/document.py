@@ -1,6 +1,8 @@
-"""Assemble reports/summary.qmd and report_numbers.csv from the processed tables.
+"""Assemble reports/summary.qmd (the report's body), reports/evidence.qmd (every linked number
+with its passages) and report_numbers.csv from the processed tables, through the templates in
+`templates/` (layout and order there; numbers and escaped source text from the sections).
 
-The .qmd is a generated build output: a real Quarto document (YAML front matter, figures with
+Each .qmd is a generated build output: a real Quarto document (YAML front matter, figures with
 `fig-alt`, cross-reference ids) with every number already computed and no executable cells, so
 `quarto render` and pandoc render the identical file.
 """
@@ -8,20 +10,24 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
 from ..io import atomic_write_text, spreadsheet_cell, write_csv
-from . import appendix, checks, crosstabs, findings, keypoints, overview, themes, validity
+from . import (appendix, checks, crosstabs, findings, keypoints, overview, reading, review,
+               themes, uncoded, validity)
 from .data import ReportData
 from .figures import charts
 from .markdown import md_literal
 from .numbers import REPORT_NUMBER_FIELDS, Registry
-from .style import header_includes, source_date
+from .style import EVIDENCE_HTML, SUMMARY_HTML, html_header, source_date, typst_header
+from .templates import render_template
 
 
+EVIDENCE_SUBTITLE = "Every number of the report with the passages behind it"
 SUBTITLE = ("Themes, stakeholder groups and areas, with every number traced to its source "
             "passages")
 
@@ -44,72 +50,76 @@ def figure_specs(data: ReportData, figures_dir: str = "figures"):
     return {c.name: (f"{figures_dir}/{c.name}.svg", c.caption, c.alt) for c in found}
 
 
-def build(data: ReportData, context: Context) -> tuple[str, list[dict[str, str]]]:
-    """(qmd text, report_numbers rows)."""
+def build(data: ReportData, context: Context) -> tuple[str, str, list[dict[str, str]]]:
+    """(summary qmd text, evidence qmd text, report_numbers rows)."""
     reg = Registry()
     specs = figure_specs(data, context.figures_dir)
-    body = [
-        overview.section(reg, data, context.renderer),
-        findings.section(reg, data),
-        themes.section(reg, data, specs),
-        crosstabs.section(reg, data, specs),
-        keypoints.section(reg, data),
-        checks.section(reg, data),
-        validity.section(reg, data),
-    ]
+    sections = {
+        "overview": overview.section(reg, data, context.renderer),
+        "how_to_read": reading.section(reg, data),
+        "findings": findings.section(reg, data),
+        "themes": themes.section(reg, data, specs),
+        "crosstabs": crosstabs.section(reg, data, specs),
+        "keypoints": keypoints.section(reg, data),
+        "checks": checks.section(reg, data),
+        "uncoded": uncoded.section(reg, data),
+        "validity": validity.section(reg, data),
+        "review": review.section(reg, data),
+    }
     rulegraph = None
     if context.rulegraph_svg:
         rulegraph = (context.rulegraph_svg, "The workflow's rules and their dependencies",
                      "Rule graph of the Snakemake workflow: " + _rule_names(context.rulegraph_dot))
-    body.append(appendix.evidence(reg, data))
-    body.append(appendix.provenance(data, context.renderer, rulegraph, context.rulegraph_dot,
-                                    context.versions))
-    text = front_matter(data, context) + "\n\n" + "\n\n".join(body) + "\n"
-    return text, reg.rows()
+    sections["provenance"] = appendix.provenance(data, context.renderer, rulegraph,
+                                                 context.rulegraph_dot, context.versions)
+    # Sections link to evidence entries as if in one document (`#ev-<id>`, `#evidence`); in the
+    # body those links point into the evidence document. Source text cannot hold `](#` (every
+    # punctuation character of it is escaped), so only the report's own links match.
+    sections = {name: _to_evidence(text) for name, text in sections.items()}
+    title = _title(data)
+    summary = render_template(
+        "summary.qmd.j2", sections=sections,
+        front_matter=front_matter(title, SUBTITLE, context, toc_depth=1))
+    evidence = render_template(
+        "evidence.qmd.j2", report_title=md_literal(title), summary_html=SUMMARY_HTML,
+        evidence=_to_summary(appendix.evidence(reg, data)),
+        front_matter=front_matter(f"Evidence: {title}", EVIDENCE_SUBTITLE, context,
+                                  toc_depth=2))
+    return summary, evidence, reg.rows()
 
 
-def front_matter(data: ReportData, context: Context) -> str:
-    date = source_date(context.environ)
+_EVIDENCE_LINK = re.compile(r"\]\(#(ev-[^)\s]+|evidence)\)")
+
+
+def _to_evidence(text: str) -> str:
+    return _EVIDENCE_LINK.sub(
+        lambda m: f"]({EVIDENCE_HTML}" + ("" if m.group(1) == "evidence" else f"#{m.group(1)}")
+        + ")", text)
+
+
+_BODY_LINK = re.compile(r"\]\(#(?!ev-|evidence)([^)\s]+)\)")
+
+
+def _to_summary(text: str) -> str:
+    """Evidence notes' links to the body's sections, pointed at the body document."""
+    return _BODY_LINK.sub(lambda m: f"]({SUMMARY_HTML}#{m.group(1)})", text)
+
+
+def _title(data: ReportData) -> str:
     titles = Counter(d.get("title", "") for d in data.documents if d.get("title"))
     corpus = sorted(titles.items(), key=lambda kv: (-kv[1], kv[0]))[0][0] if titles else ""
-    title = f"Coded evidence: {corpus}" if corpus else "Coded evidence report"
-    lines = [
-        "---",
-        f"title: {_yaml(md_literal(title))}",
-        f"subtitle: {_yaml(md_literal(SUBTITLE))}",
-        f"author: {_yaml('Generated by qualtrace ' + __version__)}",
-    ]
-    if date:
-        lines.append(f"date: {_yaml(date.isoformat())}")
-    lines += [
-        "lang: en-GB",
-        "toc: true",
-        "toc-depth: 2",
-        "toc-title: Contents",
-        "papersize: a4",
-        "margin:",
-        "  x: 2cm",
-        "  y: 2cm",
-        "format:",
-        "  html:",
-        "    embed-resources: true",
-        "    minimal: true",
-        "    html-math-method: plain",
-        "    toc: true",
-        "    toc-depth: 2",
-        "  typst:",
-        "    toc: true",
-        "    toc-depth: 2",
-        "    papersize: a4",
-        "    fontsize: 10pt",
-        "    margin:",
-        "      x: 2cm",
-        "      y: 2cm",
-        "header-includes: |",
-        header_includes(date),
-        "---",
-    ]
-    return "\n".join(lines)
+    return f"Coded evidence: {corpus}" if corpus else "Coded evidence report"
+
+
+def front_matter(title: str, subtitle: str, context: Context, toc_depth: int) -> str:
+    """The YAML front matter; `toc_depth` counts section levels (## is 1) in both formats."""
+    date = source_date(context.environ)
+    return render_template(
+        "front_matter.yml.j2", title=_yaml(md_literal(title)), subtitle=_yaml(md_literal(subtitle)),
+        author=_yaml("Generated by qualtrace " + __version__),
+        date=_yaml(date.isoformat()) if date else "", html_header=html_header(),
+        typst_header=typst_header(date), typst_toc_depth=toc_depth,
+        html_toc_depth=toc_depth + 1).rstrip("\n")
 
 
 def _yaml(text: str) -> str:
@@ -123,10 +133,12 @@ def _rule_names(dot: str) -> str:
     return ", ".join(names) + "." if names else "see the DOT source in reports/rulegraph.dot."
 
 
-def write(data: ReportData, context: Context, qmd: str | Path, numbers: str | Path) -> None:
-    text, rows = build(data, context)
+def write(data: ReportData, context: Context, qmd: str | Path, numbers: str | Path,
+          evidence_qmd: str | Path) -> None:
+    summary, evidence, rows = build(data, context)
     # Reviewers open report_numbers.csv in spreadsheets; a label made from a document title or
     # a speaker group (source text) must not run as a formula there. Ids and queries cannot.
     write_csv(numbers, REPORT_NUMBER_FIELDS,
               ({**row, "label": spreadsheet_cell(str(row["label"]))} for row in rows))
-    atomic_write_text(qmd, text)
+    atomic_write_text(evidence_qmd, evidence)
+    atomic_write_text(qmd, summary)

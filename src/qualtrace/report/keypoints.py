@@ -11,11 +11,13 @@ from collections import defaultdict
 
 from . import items
 from .data import ReportData
-from .limits import KEY_POINT_DOCUMENTS, KEY_POINT_TABLE_ROWS, UNSUPPORTED_LISTED
+from .limits import KEY_POINT_DOCUMENTS, KEY_POINT_TABLE_ROWS, UNSUPPORTED_LISTED, spread
 from .markdown import excerpt, md_literal, strip_bullet, table
 from .numbers import Registry
 
 KEY_POINT_CHARS = 200  # key points are short; a longer one is cut in the summary's list
+SHOWN_PASSAGES = 2     # supporting passages shown under a key point (the number lists all)
+SHOWN_CHARS = 160
 
 
 def section(reg: Registry, data: ReportData) -> str:
@@ -23,8 +25,10 @@ def section(reg: Registry, data: ReportData) -> str:
     rows = data.tables["key_point_support"]
     parts = ["## Key points and their evidence {#key-points}",
              "Each chapter's key points as printed, the themes coded on them, and the passages "
-             "in the body of the same chapter that share a theme with them. A key point with "
-             "no such passage is flagged, because a summary should rest on the text it "
+             "in the body of the same chapter that share a theme with them. What is checked is "
+             "only that: a shared theme code, not that a passage states what the key point "
+             "says; the passages are shown so that a reader can judge. A key point with no "
+             "such passage is flagged, because a summary should rest on the text it "
              "summarises."]
     if not rows:
         parts.append("No key points were found in the corpus.")
@@ -58,11 +62,17 @@ def _key_point(reg: Registry, data: ReportData, n: int, row: dict) -> str:
         f"key_point_support: key_point_id={row['key_point_id']} (supporting_segment_ids)",
         support)
     coded = ", ".join(_theme(data, t) for t in themes) or "none"
+    shown = ""
     if support:
         lines = sorted({data.segment[s]["line"] for s in support if s in data.segment},
                        key=lambda v: int(v) if v.isdigit() else 0)
-        evidence = (f"Supported by {link} body passages (lines {', '.join(lines)}) sharing "
-                    f"{', '.join(_theme(data, t) for t in shared) or 'a theme'}.")
+        evidence = (f"Shares a theme code ({', '.join(_theme(data, t) for t in shared) or 'a theme'}) "
+                    f"with {link} body passages (lines {', '.join(lines)}), for example:")
+        indent = " " * (len(str(n)) + 2)
+        shown = "".join(
+            f"\n\n{indent}- {excerpt(strip_bullet(data.segment[s]['text']), SHOWN_CHARS)} "
+            f"(line {data.segment[s]['line']}, `{s}`)"
+            for s in spread(support, SHOWN_PASSAGES) if s in data.segment)
     elif row["supported"] == "true":
         evidence = f"Marked as supported, with {link} passages listed."
     else:
@@ -70,7 +80,7 @@ def _key_point(reg: Registry, data: ReportData, n: int, row: dict) -> str:
                     + ("." if themes else " (no theme was coded on it)."))
     indent = " " * (len(str(n)) + 2)
     return (f"{n}. {text} (line {seg.get('line', '?')}, `{row['key_point_id']}`)\n\n"
-            f"{indent}*Themes:* {coded}. {evidence}")
+            f"{indent}*Themes:* {coded}. {evidence}{shown}")
 
 
 def _theme(data: ReportData, t: str) -> str:

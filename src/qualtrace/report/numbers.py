@@ -1,7 +1,8 @@
 """The report's numbers, each with the query and the segment ids behind it.
 
 Every number the report shows is registered here before it is written, and the Markdown for it
-is a link to its evidence anchor. The registry becomes `data/processed/report_numbers.csv` (one
+is a link to its evidence anchor (in the evidence document); a number with no passages behind
+it (a zero cell) is shown plain and has no evidence entry, but keeps its row in the CSV. The registry becomes `data/processed/report_numbers.csv` (one
 row per number, in order of first appearance) and the evidence appendix; `qualtrace trace
 <item_id>` resolves an id from that file.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from .markdown import number
+from .markdown import md_literal, number
 
 REPORT_NUMBER_FIELDS = ["item_id", "section", "label", "value", "query", "segment_ids"]
 
@@ -53,6 +54,8 @@ class Registry:
             raise ValueError(f"report item {item_id!r} shown with two different values: "
                              f"{known.value} {known.segment_ids} vs {item.value} "
                              f"{item.segment_ids}")
+        if not item.segment_ids:  # nothing to land on: shown plain, listed only in the CSV
+            return md_literal(item.value)
         return number(item.value, item_id)
 
     def rows(self) -> list[dict[str, str]]:

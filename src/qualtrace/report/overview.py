@@ -62,7 +62,7 @@ def section(reg: Registry, data: ReportData, renderer: str) -> str:
         f"from {n['interviews']} interviews; {n['coded']} segments were coded with at least one "
         "theme. Headings, the report's repeated preamble and page furniture are kept in the "
         "evidence base but never coded or counted.",
-        "**How to read this report.** Every number is a link: it opens the list of source "
+        "**Every number is a link.** It opens the list of source "
         "passages behind it in the [evidence appendix](#evidence) (document, line, segment id "
         "and an excerpt, with the words that triggered a theme highlighted). The same list is "
         "returned by `qualtrace trace <item id>` from `data/processed/report_numbers.csv`, "

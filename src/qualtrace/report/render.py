@@ -40,15 +40,24 @@ class Engine:
                 f"Typst (typst Python package {self.versions.get('typst', '?')}).")
 
 
+def missing_engine(requested: str) -> str:
+    """Why `requested` cannot render here ("" if it can); cheap, so the Snakefile can refuse it
+    before any job (a failed report job would delete the report it was to replace)."""
+    if requested == "quarto" and not shutil.which("quarto"):
+        return ("render.engine is 'quarto' but no `quarto` binary is on PATH; install Quarto or "
+                "set render.engine to 'auto' or 'pandoc'")
+    return ""
+
+
 def resolve(requested: str = "auto") -> Engine:
     """The engine that `requested` (config render.engine) means on this machine."""
     if requested not in ENGINES:
         raise RenderError(f"render.engine must be one of {', '.join(ENGINES)}, not "
                           f"{requested!r}")
+    problem = missing_engine(requested)
+    if problem:
+        raise RenderError(problem)
     quarto = shutil.which("quarto")
-    if requested == "quarto" and not quarto:
-        raise RenderError("render.engine is 'quarto' but no `quarto` binary is on PATH; "
-                          "install Quarto or set render.engine to 'auto' or 'pandoc'")
     if quarto and requested in ("auto", "quarto"):
         out = subprocess.run([quarto, "--version"], capture_output=True, text=True, check=True)
         return Engine("quarto", {"quarto": out.stdout.strip()})
@@ -77,10 +86,9 @@ def render(qmd: str | Path, engine: Engine, html: str | None = None,
            pdf: str | None = None) -> None:
     qmd = Path(qmd).resolve()
     if engine.name == "quarto":
-        for fmt, target in (("html", html), ("typst", pdf)):
-            if target:
-                _quarto(qmd, fmt, Path(target))
+        quarto_render(qmd, html=html, pdf=pdf)
         return
+    options = format_options(qmd)
     # Pandoc reads the Markdown once (to its JSON AST, the slow step); the HTML and the Typst
     # writers then run side by side.
     ast = qmd.parent / f".{qmd.stem}.render.json"
@@ -89,21 +97,56 @@ def render(qmd: str | Path, engine: Engine, html: str | None = None,
         with ThreadPoolExecutor(max_workers=2) as pool:
             jobs = []
             if html:
-                jobs.append(pool.submit(lambda: atomic_write_bytes(html, pandoc_html(ast))))
+                jobs.append(pool.submit(lambda: atomic_write_bytes(
+                    html, pandoc_html(ast, options=options.get("html", {})))))
             if pdf:
-                jobs.append(pool.submit(lambda: atomic_write_bytes(pdf, pandoc_pdf(ast))))
+                jobs.append(pool.submit(lambda: atomic_write_bytes(
+                    pdf, pandoc_pdf(ast, options=options.get("typst", {})))))
             for job in jobs:
                 job.result()
     finally:
         ast.unlink(missing_ok=True)
 
 
+def format_options(qmd: Path) -> dict[str, dict]:
+    """The `format:` options of the .qmd's YAML front matter (format name -> options)."""
+    import yaml
+
+    text = Path(qmd).read_text(encoding="utf-8")
+    if not text.startswith("---\n") or "\n---\n" not in text[3:]:
+        return {}
+    front = yaml.safe_load(text[4:text.index("\n---\n", 3)]) or {}
+    formats = front.get("format") or {}
+    return {name: dict(opts or {}) for name, opts in formats.items()} \
+        if isinstance(formats, dict) else {}
+
+
+# Options of a Quarto format that the pandoc path passes to pandoc as template variables.
+_VARIABLES = ("papersize", "fontsize", "mainfont", "page-numbering")
+
+
+def pandoc_options(options: dict) -> list[str]:
+    """Pandoc arguments for one format's Quarto options (toc, headings, header, variables), so
+    the pandoc path renders what `quarto render` does from the same front matter."""
+    args = []
+    if options.get("toc"):
+        args += ["--toc", f"--toc-depth={int(options.get('toc-depth', 3))}"]
+    if options.get("shift-heading-level-by"):
+        args.append(f"--shift-heading-level-by={int(options['shift-heading-level-by'])}")
+    header = (options.get("include-in-header") or {})
+    if isinstance(header, dict) and header.get("text"):
+        args += ["--variable", f"header-includes={header['text']}"]
+    for name in _VARIABLES:
+        if options.get(name) is not None:
+            args += ["--variable", f"{name}={options[name]}"]
+    return args
+
+
 def _pandoc(source: Path, reader: str, *args: str) -> bytes:
     """Run pandoc on `source` from its folder (so figure paths resolve); return stdout."""
     import pypandoc
 
-    cmd = [pypandoc.get_pandoc_path(), source.name, "--from", reader, "--standalone",
-           "--toc", "--toc-depth=2", *args]
+    cmd = [pypandoc.get_pandoc_path(), source.name, "--from", reader, "--standalone", *args]
     result = subprocess.run(cmd, cwd=source.parent, capture_output=True)
     if result.returncode != 0:
         raise RenderError(f"pandoc failed on {source}:\n"
@@ -111,14 +154,15 @@ def _pandoc(source: Path, reader: str, *args: str) -> bytes:
     return result.stdout
 
 
-def pandoc_html(source: Path, reader: str = "json") -> bytes:
+def pandoc_html(source: Path, reader: str = "json", options: dict | None = None) -> bytes:
     """Self-contained HTML: figures and styles embedded, no scripts, no external requests.
 
     The styles are inline already (header-includes) and the only resources are the figures,
     which `embed_images` writes into the page as data URIs: pandoc's own `--embed-resources`
     re-parses and re-serialises the whole page to do the same, which cost more than writing it.
     """
-    page = _pandoc(source, reader, "--to", "html5", "--wrap=none")
+    page = _pandoc(source, reader, "--to", "html5", "--wrap=none",
+                   *pandoc_options(options or {}))
     return embed_images(page, source.parent)
 
 
@@ -169,7 +213,7 @@ def embed_images(page: bytes, base: Path) -> bytes:
     return page
 
 
-def pandoc_pdf(source: Path, reader: str = "json") -> bytes:
+def pandoc_pdf(source: Path, reader: str = "json", options: dict | None = None) -> bytes:
     """PDF through Typst; dated only when SOURCE_DATE_EPOCH says so (never by the clock)."""
     import typst
 
@@ -182,7 +226,7 @@ def pandoc_pdf(source: Path, reader: str = "json") -> bytes:
         ast = (source.read_bytes() if reader == "json"
                else _pandoc(source, reader, "--to", "json"))
         safe.write_bytes(typst_literal(ast))
-        typ.write_bytes(_pandoc(safe, "json", "--to", "typst"))
+        typ.write_bytes(_pandoc(safe, "json", "--to", "typst", *pandoc_options(options or {})))
         epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
         kwargs = {"timestamp": int(epoch)} if epoch.isdigit() and int(epoch) > 0 else {}
         try:
@@ -229,14 +273,46 @@ def typst_literal(ast: bytes) -> bytes:
     return _STR_NODE.sub(split, ast)
 
 
-def _quarto(qmd: Path, fmt: str, target: Path) -> None:
+# What `quarto render` writes for each format, the file it produces, and extra arguments.
+TYPST_LITERAL_FILTER = Path(__file__).with_name("typst_literal.lua")
+_QUARTO_FORMATS = (("html", ".html", ()),
+                   ("typst", ".pdf", ("--lua-filter", str(TYPST_LITERAL_FILTER))))
+
+
+def quarto_render(qmd: Path, html: str | None = None, pdf: str | None = None) -> None:
+    """`quarto render` of the .qmd, each format in turn, in a private folder beside it.
+
+    Quarto leaves a `.quarto/` folder (and, mid-render, `<name>_files/` and `<name>.typ`) next
+    to the document it renders; rendering a copy in `.<name>.quarto/` (the qmd's neighbours,
+    e.g. its figures, linked in) keeps those out of the output folder, lets two documents in the
+    same folder render at once, and the folder is removed whatever happens. Its fixed name
+    keeps the outputs free of anything random. Typst's date comes from the document's own
+    `#set document(date: ...)` (style.typst_header), never from the clock.
+    """
     quarto = shutil.which("quarto")
     if not quarto:
         raise RenderError("no `quarto` binary on PATH")
-    result = subprocess.run([quarto, "render", qmd.name, "--to", fmt], cwd=qmd.parent,
-                            capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RenderError(f"quarto render --to {fmt} failed on {qmd}:\n{result.stderr}")
-    produced = qmd.with_suffix(".pdf" if fmt == "typst" else ".html")
-    if produced.resolve() != target.resolve():
-        atomic_write_bytes(target, produced.read_bytes())
+    work = qmd.parent / f".{qmd.stem}.quarto"
+    shutil.rmtree(work, ignore_errors=True)
+    try:
+        work.mkdir()
+        for entry in sorted(qmd.parent.iterdir()):
+            # not the document's own files (its outputs would be written through a link)
+            if not entry.name.startswith((".", f"{qmd.stem}.", f"{qmd.stem}_")):
+                (work / entry.name).symlink_to(entry.resolve())
+        shutil.copyfile(qmd, work / qmd.name)
+        for (fmt, suffix, extra), target in zip(_QUARTO_FORMATS, (html, pdf)):
+            if not target:
+                continue
+            result = subprocess.run([quarto, "render", qmd.name, "--to", fmt, *extra], cwd=work,
+                                    capture_output=True, text=True)
+            if result.returncode != 0:
+                raise RenderError(f"quarto render --to {fmt} failed on {qmd}:\n"
+                                  f"{result.stderr.strip()}")
+            produced = work / (qmd.stem + suffix)
+            if not produced.is_file() or produced.is_symlink():
+                raise RenderError(f"quarto render --to {fmt} did not write {produced.name}")
+            atomic_write_bytes(target, produced.read_bytes())
+            produced.unlink()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

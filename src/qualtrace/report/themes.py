@@ -1,14 +1,17 @@
 """Themes: prevalence chart and table, then each theme's definition and quotations."""
 from __future__ import annotations
 
-from . import items
+from . import contrast, items
 from .data import ReportData
 from .figures import theme_order
-from .markdown import md_literal, table
+from .markdown import excerpt, md_literal, strip_bullet, table
+from .templates import render_template
 from .numbers import Registry
 from .media import figure
 
-MAX_QUOTES = 3
+MAX_QUOTES = 2
+VOICE_FACET = "stakeholder"   # the facet whose values are the groups a passage speaks for
+VOICE_CHARS = 180             # excerpt length of a group's passage
 
 
 def ordered(data: ReportData) -> list[str]:
@@ -47,6 +50,9 @@ def _theme_block(reg: Registry, data: ReportData, t: str) -> str:
              f"Coded in {n['segments']} segments across {n['documents']} documents, including "
              f"{n['key-points']} key points and {n['quotations']} quotations from "
              f"{n['interviews']} interviews."]
+    voices = theme_voices(reg, data, t)
+    if voices:
+        lines.append(voices)
     chosen = representative_quotes(data, t)
     if chosen:
         lines.append("Representative quotations:" if len(chosen) > 1
@@ -55,6 +61,46 @@ def _theme_block(reg: Registry, data: ReportData, t: str) -> str:
     else:
         lines.append("No quotation was coded with this theme.")
     return "\n\n".join(lines)
+
+
+def theme_voices(reg: Registry, data: ReportData, t: str) -> str:
+    """The theme's passages grouped by stakeholder group (one shown per group, preferring one
+    whose text marks a contrast), with the contrast cues shown as cues."""
+    facet = next((f for f in data.facets if f.id == VOICE_FACET), None)
+    if facet is None:
+        return ""
+    groups, contrasting, cue_seen = [], [], []
+    for value in facet.values:
+        ids = items.ids((data.cell.get((facet.id, t, value.id)) or {}).get("segment_ids", ""))
+        segs = [data.segment[s] for s in ids if s in data.segment]
+        if not segs:
+            continue
+        marked = [(s, contrast.cues(s["text"])) for s in segs]
+        for s, found in marked:
+            if found and s["segment_id"] not in contrasting:
+                contrasting.append(s["segment_id"])
+                cue_seen += [c for c in found if c not in cue_seen]
+        pick, found = min(marked, key=lambda m: (not m[1], len(m[0]["text"]),
+                                                 m[0]["segment_id"]))
+        groups.append({
+            "label": md_literal(value.label), "count": len(segs),
+            "n": items.facet_cell(reg, data, facet.id, value.id, t),
+            "passages": [{"where": f"{md_literal(data.short_chapter(pick['doc_id']))}, line "
+                                   f"{pick['line']}, `{pick['segment_id']}`",
+                          "segment_id": pick["segment_id"],
+                          "text": excerpt(strip_bullet(pick["text"]), VOICE_CHARS),
+                          "cues": [md_literal(c) for c in found]}]})
+    if not groups:
+        return ""
+    n_contrast = items.segments(
+        reg, data, f"theme-{t}-contrast-cues",
+        f"{data.theme_label(t)}: passages whose text marks a contrast",
+        f"theme_by_{facet.id}: theme={t} segment_ids whose text holds a contrast cue "
+        f"({', '.join(contrast.CUES)})", contrasting, theme=t) if contrasting else ""
+    return render_template("theme_voices.md.j2", facet=md_literal(facet.label), groups=groups,
+                           n_contrast=n_contrast,
+                           cue_list=", ".join(f"\u201c{md_literal(c)}\u201d"
+                                              for c in cue_seen)).strip()
 
 
 def representative_quotes(data: ReportData, theme_id: str, limit: int = MAX_QUOTES):

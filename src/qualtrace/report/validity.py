@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from .data import ReportData
-from .markdown import md_literal, table
+from .markdown import item_part, md_literal, table
 from .numbers import Registry
 
 SETS = {"themes": ("Themes", None), "stakeholders": ("Stakeholder groups", "stakeholder"),
@@ -37,8 +37,13 @@ def _score(value: str) -> str:
 class _Numbers:
     """Links for one label set's numbers (so prose and tables share item ids)."""
 
-    def __init__(self, reg: Registry, data: ReportData, label_set: str, rows: list[dict]):
+    def __init__(self, reg: Registry, data: ReportData, label_set: str, rows: list[dict],
+                 gold_set: str = ""):
         self.reg, self.data, self.set, self.rows = reg, data, label_set, rows
+        self.gold_set = gold_set  # one gold file's scores (coding_validation_by_set), or pooled
+        self.prefix = f"validity-{item_part(gold_set)}-" if gold_set else "validity-"
+        self.query = (f"coding_validation_by_set: gold_set={gold_set}, " if gold_set
+                      else "coding_validation: ")
         self.by_label = {r["label"]: r for r in rows}
         labels = [r for r in rows if r["label"] not in (MACRO, MICRO)]
         self.involved = sorted({i for r in labels for i in _ids(r, "tp_ids", "fp_ids",
@@ -56,9 +61,10 @@ class _Numbers:
             segs, notes = _ids(row, f"{col}_ids"), []
         notes.append(UNITS_NOTE)
         name = "pooled" if label == MICRO else _label(self.data, self.set, label)
-        return self.reg.link(f"validity-{self.set}-{self._key(label)}-{col}", row[col],
-                             f"Validity, {self.set}, {name}: {col.upper()}",
-                             f"coding_validation: label_set={self.set}, label={label} ({col})",
+        return self.reg.link(f"{self.prefix}{self.set}-{self._key(label)}-{col}", row[col],
+                             f"Validity, {self.gold_set or 'all gold'}, {self.set}, {name}: "
+                             f"{col.upper()}",
+                             f"{self.query}label_set={self.set}, label={label} ({col})",
                              segs, notes=notes, compact=True)
 
     def ratio(self, label: str, col: str) -> str:
@@ -79,27 +85,93 @@ class _Numbers:
                  else "this label's TP, FP and FN")
         notes = [f"Computed from {over} ({where}); unrounded value "
                  f"{md_literal(row[col])}.", UNITS_NOTE]
-        return self.reg.link(f"validity-{self.set}-{self._key(label)}-{col}", _score(row[col]),
-                             f"Validity, {self.set}, {name}: {col}",
-                             f"coding_validation: label_set={self.set}, label={label} ({col})",
+        return self.reg.link(f"{self.prefix}{self.set}-{self._key(label)}-{col}",
+                             _score(row[col]),
+                             f"Validity, {self.gold_set or 'all gold'}, {self.set}, {name}: {col}",
+                             f"{self.query}label_set={self.set}, label={label} ({col})",
                              segs, notes=notes, compact=True)
 
     def units(self) -> list[str]:
-        return self.data.gold_units or self.involved
+        return (self.data.gold_units if not self.gold_set else []) or self.involved
 
     def n_units(self) -> str:
         row = self.rows[0]
-        segs = self.data.gold_units or self.involved
-        notes = [] if self.data.gold_units else [
-            "Gold files were not given to the report, so only the units with a positive "
-            "decision from either coder are listed."]
-        return self.reg.link("validity-units", row["n_units"], "Gold units scored",
-                             "coding_validation: n_units (passages: the gold units)", segs,
+        segs = self.units()
+        notes = [] if segs is not self.involved else [
+            "Only the units with a positive decision from either coder are listed (the "
+            "others carry no label from either)."]
+        return self.reg.link(f"{self.prefix}units", row["n_units"],
+                             f"Gold units scored{', ' + self.gold_set if self.gold_set else ''}",
+                             f"{self.query}n_units (passages: the gold units)", segs,
                              notes=notes)
 
     @staticmethod
     def _key(label: str) -> str:
         return {MACRO: "macro", MICRO: "micro"}.get(label, label)
+
+
+def _by_set(data: ReportData) -> list[tuple[str, bool, dict[str, list[dict]]]]:
+    """(gold set, tuned?, label set -> rows), held-out sets first (the table's order)."""
+    out: dict[str, tuple[bool, dict]] = {}
+    for r in data.tables.get("coding_validation_by_set", []):
+        tuned, sets = out.setdefault(r["gold_set"], (r["tuned"] == "true", defaultdict(list)))
+        sets[r["label_set"]].append(r)
+    return [(name, tuned, sets) for name, (tuned, sets) in out.items()]
+
+
+def gold_sets_context(reg: Registry, data: ReportData) -> dict:
+    """Each gold set's size and micro-F1 per label set (links), held-out first, and a
+    sentence saying how far the coding's validity was measured on never-tuned text."""
+    sets = []
+    for name, tuned, by_label in _by_set(data):
+        nums = {key: _Numbers(reg, data, key, rows, gold_set=name)
+                for key, rows in by_label.items() if MICRO in {r["label"] for r in rows}}
+        if not nums:
+            continue
+        first = next(iter(nums.values()))
+        sets.append({"name": name, "tuned": tuned, "units": first.n_units(),
+                     "f1": {key: n.ratio(MICRO, "f1") for key, n in nums.items()}})
+    held = [s for s in sets if not s["tuned"]]
+    tuned = [s for s in sets if s["tuned"]]
+
+    def listed(found):
+        return "; ".join(f"*{md_literal(s['name'])}* ({s['units']} units, themes micro-F1 "
+                         f"{s['f1'].get('themes', 'not scored')})" for s in found)
+
+    if not sets:
+        sentence = ("No hand-coded gold set was given (`data/gold/*.jsonl`), so the coding's "
+                    "accuracy was not measured: read its counts as the rules' output.")
+    elif held and tuned:
+        sentence = (f"Scored against hand-coded gold units. On text the rules were never tuned "
+                    f"on: {listed(held)}. On text they were tuned on: {listed(tuned)}; those "
+                    "scores are optimistic, because the rules were written while reading that "
+                    "text. Expect the held-out figures on new documents.")
+    elif held:
+        sentence = (f"Scored against hand-coded gold units the rules were never tuned on: "
+                    f"{listed(held)}. No set is marked as tuned on (config `gold.tuned_on`).")
+    else:
+        sentence = (f"Scored only against gold units of text the rules were tuned on: "
+                    f"{listed(tuned)}. These scores are optimistic (the rules were written while "
+                    "reading that text) and no never-tuned text was scored, so accuracy on new "
+                    "documents is unmeasured; add a held-out gold set to measure it.")
+    return {"sets": sets, "held_out": held, "tuned": tuned, "sentence": sentence}
+
+
+def _sets_table(reg: Registry, data: ReportData) -> str:
+    found = gold_sets_context(reg, data)["sets"]
+    if not found:
+        return ""
+    keys = [k for k in SETS if any(k in s["f1"] for s in found)]
+    rows = [[f"*{md_literal(s['name'])}*", "tuned on" if s["tuned"] else "held out (never tuned)",
+             s["units"], *(s["f1"].get(k, "") for k in keys)] for s in found]
+    return ("### By gold set: held-out first {#validity-by-set}\n\n"
+            "Each gold file scored on its own. A *held-out* set is text the rules were never "
+            "tuned on: its scores are what to expect on new documents. A *tuned-on* set "
+            "(config `gold.tuned_on`) is text the rules were written against: its scores are "
+            "optimistic. The tables after this one pool every set.\n\n"
+            + table(["Gold set", "Rules", "Units", *(f"{SETS[k][0]} micro-F1" for k in keys)],
+                    rows, "llr" + "r" * len(keys), caption="Micro-F1 by gold set",
+                    widths=[5, 5, 2, *([3] * len(keys))], identifier="tbl-validity-by-set"))
 
 
 def summary(reg: Registry, data: ReportData) -> str:
@@ -146,6 +218,9 @@ def section(reg: Registry, data: ReportData) -> str:
                 "over every unit x label decision, and are undefined when both coders are "
                 "constant.")
             first = False
+            per_set = _sets_table(reg, data)
+            if per_set:
+                parts.append(per_set)
         parts.append(_set_block(nums, title))
     parts.append(_disagreements(data))
     return "\n\n".join(parts)

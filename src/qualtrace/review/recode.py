@@ -1,0 +1,107 @@
+"""`qualtrace import-review`: a REFI-QDA project recoded in another tool (QualCoder, NVivo,
+ATLAS.ti, MAXQDA...) compared with our export, its differences written as decisions.
+
+Both projects are read the way `import-gold` reads one (qualtrace.refiqda_read: sources matched
+to data/raw by name or content, codes to codebook labels by our GUIDs, name or facet parent, a
+selection coding every segment it lies in or covers half of). Per segment, a label our export has
+and the recode lacks is a `reject`; one the recode has and ours lacks is an `add` (its memo is
+the selection's description in the recode, when the tool kept one).
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from pathlib import Path
+
+from ..codebook import load_codebook
+from ..io import InputError, read_csv, read_raw
+from ..refiqda_read import (GOLD_KEY_OF_FACET, _Labels, _normalise_text, _offset_map,
+                            _segments_covered, read_qdpx)
+from ..corpus import doc_id_for
+from .decisions import THEME, append_decisions, read_decisions, reviewer_file, text_sha256
+
+_FACET_OF_KEY = {"themes": THEME, **{key: facet for facet, key in GOLD_KEY_OF_FACET.items()}}
+
+
+def coded_segments(path, raws: dict[str, str], segs_of: dict, labels: _Labels,
+                   skipped: list[str]) -> dict[str, dict[tuple[str, str], str]]:
+    """segment id -> {(facet, label): memo} for every coding of the project at `path`."""
+    try:
+        project = read_qdpx(path)
+    except (OSError, ValueError, KeyError) as err:
+        raise InputError(f"{path}: not a readable REFI-QDA project: {err}") from None
+    except Exception as err:  # zipfile.BadZipFile, XML ParseError
+        raise InputError(f"{path}: not a readable REFI-QDA project ({err})") from None
+    skipped += project.warnings
+    by_hash = {hashlib.sha256(t.encode("utf-8")).hexdigest(): n for n, t in raws.items()}
+    by_norm = {_normalise_text(t): n for n, t in raws.items()}
+    placed = {}
+    for src in project.sources:
+        file = src.name if src.name in raws else None
+        if file is None and src.text is not None:
+            file = (by_hash.get(hashlib.sha256(src.text.encode("utf-8")).hexdigest())
+                    or by_norm.get(_normalise_text(src.text)))
+        omap = _offset_map(src.text, raws[file]) if file else None
+        if omap is None:
+            skipped.append(f"{path}: source {src.name!r} matches no file of data/raw (or its "
+                           "text was edited); its codings are skipped")
+            continue
+        placed[src.guid] = (file, omap)
+    coded: dict[str, dict[tuple[str, str], str]] = defaultdict(dict)
+    for coding in project.codings:
+        if coding.source_guid not in placed:
+            continue
+        found = labels.resolve(project.codes[coding.code_guid.strip("{}").lower()],
+                               project.codes)
+        if found is None:
+            skipped.append(f"{path}: code {coding.code_name!r} is no theme or facet value of "
+                           "the codebook; its codings are ignored")
+            continue
+        file, omap = placed[coding.source_guid]
+        label = (_FACET_OF_KEY[found[0]], found[1])
+        for seg in _segments_covered(segs_of[doc_id_for(file)], omap(coding.start),
+                                     omap(coding.end)):
+            coded[seg["segment_id"]].setdefault(label, coding.description)
+    return coded
+
+
+def import_review(recoded, reviewer: str, *, ours="reports/qualtrace.qdpx",
+                  raw_dir="data/raw", segments_csv="data/processed/segments.csv",
+                  codebook="config/codebook.yaml", root=".") -> tuple[list[dict], list[str]]:
+    """Append the recode's differences from our export to data/review/<reviewer>.csv; return
+    (the decisions written, messages about what could not be compared)."""
+    for path in (recoded, ours, segments_csv):
+        if not Path(path).is_file():
+            raise InputError(f"{path}: no such file" + (
+                "; run `snakemake --cores 4` first" if path != recoded else ""))
+    book = load_codebook(codebook, terms=False)
+    labels = _Labels(book)
+    raws = {p.name: read_raw(p) for p in sorted(Path(raw_dir).iterdir()) if p.is_file()}
+    segments = read_csv(segments_csv)
+    segs_of = defaultdict(list)
+    for seg in segments:
+        segs_of[seg["doc_id"]].append(seg)
+    skipped: list[str] = []
+    before = coded_segments(ours, raws, segs_of, labels, skipped)
+    after = coded_segments(recoded, raws, segs_of, labels, skipped)
+    target = reviewer_file(reviewer, root)
+    latest = {(d.segment_id, d.facet, d.label): d.decision
+              for d in (read_decisions([str(target)]) if target.exists() else [])}
+    decisions = []
+    for seg in segments:
+        seg_id = seg["segment_id"]
+        old, new = before.get(seg_id, {}), after.get(seg_id, {})
+        changes = [(key, "reject", "") for key in sorted(old.keys() - new.keys())]
+        changes += [(key, "add", new[key]) for key in sorted(new.keys() - old.keys())]
+        for (facet, label), word, memo in changes:
+            if f"Segment {seg_id} (" in memo:
+                memo = ""  # our export's own description of a selection, not a memo
+            if latest.get((seg_id, facet, label)) == word:
+                continue  # already decided so: importing the same recode twice adds nothing
+            decisions.append({"segment_id": seg_id, "text_sha256": text_sha256(seg["text"]),
+                              "facet": facet, "label": label, "decision": word,
+                              "reviewer": reviewer,
+                              "note": " ".join(memo.split()) or f"recoded in {Path(recoded).name}"})
+    if decisions:
+        append_decisions(target, decisions)
+    return decisions, list(dict.fromkeys(skipped))
