@@ -148,7 +148,9 @@ def _yaml_list(terms) -> str:
 
 
 def codebook_yaml(themes: list[dict]) -> str:
-    lines = ["codebook: reference", "version: 1", "themes:"]
+    # The reference reads terms literally; inflected forms (qualtrace.inflect) are tested on
+    # their own in test_inflect.py.
+    lines = ["codebook: reference", "version: 1", "settings: {inflect: false}", "themes:"]
     for theme in themes:
         lines += [f"  - id: {theme['id']}", f"    label: {theme['id']}", "    definition: X."]
         if theme["unless"]:

@@ -16,6 +16,7 @@ import yaml
 
 from . import SCHEMA_DIR
 from .io import formula_start
+from .inflect import inflections
 from .matcher import Matcher, TermSyntaxError, term_regex
 from .yamlcheck import Reporter, load_with_positions, validate
 
@@ -99,6 +100,20 @@ class Facet:
     attribution_rule: str | None = None
     inherit_rule: str | None = None
     inherit_kinds: frozenset = frozenset()
+    # Units with no value of their own take the values their section or chapter attributes
+    # (qualtrace.coding.inherit_context); None when the facet has no `context:`.
+    context: "Context | None" = None
+
+
+@dataclass(frozen=True)
+class Context:
+    rule: str
+    kinds: frozenset
+    replaces: frozenset   # fallback rule ids whose answer the context overrides
+    exclude: frozenset    # values never taken from context (e.g. the research voice)
+    min_share: float = 0.0  # a value is taken when at least this share of the sources report it
+    chapter_kinds: frozenset = frozenset()  # kinds that look at the chapter, never the section
+    nearest: int = 12  # how many of the nearest qualifying attributed units are consulted
 
 
 @dataclass
@@ -125,6 +140,7 @@ class Codebook:
         ids += [r.id for f in self.facets for r in f.fallback]
         ids += [f.attribution_rule for f in self.facets if f.attribution_rule]
         ids += [f.inherit_rule for f in self.facets if f.inherit_rule]
+        ids += [f.context.rule for f in self.facets if f.context]
         return ids
 
 
@@ -184,6 +200,9 @@ class _Compiler:
         self.rule_ids: dict[str, tuple] = {}
         self.rule_count = 0
         self.defaults = self.data.get("settings", {})
+        # plain terms also match the plural and verb forms of their last word (qualtrace.inflect)
+        self.inflect = self.defaults.get("inflect", True)
+        self.terms_real = terms
 
     def terms(self, items, path, owner: str = "") -> list[int]:
         """Expand @vocab references and register every term; return term indices. `owner`
@@ -207,6 +226,8 @@ class _Compiler:
                 where = self.rep.where(list(path) + [i])
                 self.matcher.origin[t] = f"{where}: {owner}" if owner else where
             out.append(t)
+            if self.inflect and self.terms_real:
+                out.extend(self.matcher.add(form) for form in inflections(item))
         return list(dict.fromkeys(out))
 
     def rule(self, spec: dict, path: tuple, owner: str, label: str) -> Rule:
@@ -283,6 +304,23 @@ class _Compiler:
         lab.lazy_terms = tuple(t for t in lab.unless if t in self.matcher.regex_terms)
         return lab
 
+    def context(self, f: dict, fpath: tuple, facet: Facet) -> Context:
+        spec = f["context"]
+        fallback_ids = {r.id for r in facet.fallback}
+        value_ids = {v.id for v in facet.values}
+        for i, rid in enumerate(spec.get("replaces", [])):
+            if rid not in fallback_ids:
+                self.rep.fail(fpath + ("context", "replaces", i),
+                              f"{rid!r} is not a fallback rule of facet {f['id']!r}")
+        for i, value in enumerate(spec.get("exclude", [])):
+            if value not in value_ids:
+                self.rep.fail(fpath + ("context", "exclude", i),
+                              f"{value!r} is not a value of facet {f['id']!r}")
+        return Context(spec["rule"], frozenset(spec["kinds"]),
+                       frozenset(spec.get("replaces", [])), frozenset(spec.get("exclude", [])),
+                       float(spec.get("min_share", 0.0)), frozenset(spec.get("chapter_kinds", [])),
+                       int(spec.get("nearest", 12)))
+
     def fallback(self, facet: dict, fpath: tuple, values: list[Label]) -> list[Rule]:
         ids = [v.id for v in values]
         rules = []
@@ -335,7 +373,7 @@ class _Compiler:
             self.check_refs(values, f["values"], list(fpath) + ["values"], f"{f['id']} value")
             facet = Facet(id=f["id"], label=f["label"], values=values,
                           fallback=self.fallback(f, fpath, values))
-            for key in ("attribution", "inherit"):
+            for key in ("attribution", "inherit", "context"):
                 if key in f:
                     rid = f[key]["rule"]
                     rpath = fpath + (key, "rule")
@@ -349,6 +387,8 @@ class _Compiler:
             if "inherit" in f:
                 facet.inherit_rule = f["inherit"]["rule"]
                 facet.inherit_kinds = frozenset(f["inherit"]["kinds"])
+            if "context" in f:
+                facet.context = self.context(f, fpath, facet)
             facets.append(facet)
         kinds = data.get("settings", {}).get("code_kinds", DEFAULT_CODE_KINDS)
         self.matcher.build()

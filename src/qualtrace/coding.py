@@ -32,6 +32,7 @@ from functools import partial, reduce
 from operator import or_
 
 from .codebook import Codebook, CodebookError, Label, Rule
+from .context import OWN, UnitFacets, inherit_context
 from .io import paused_gc
 from .matcher import folded_text
 from .regex_budget import TermTimeout, regex_budget
@@ -830,6 +831,25 @@ def _code_segments(segments, raw_texts: dict, codebook: Codebook):
     # values by id. Only segments with equal keys need a sort after (see the end).
     facets = sorted(((facet, labels, facet.id, facet.inherit_kinds, facet.inherit_rule)
                      for facet, labels in engine.facets), key=lambda f: f[2])
+    contexts = [(facet_id, facet.context) for facet, _, facet_id, _, _ in facets if facet.context]
+    doc_units: list[tuple[str, UnitFacets]] = []  # this document's units, awaiting their facets
+
+    def flush(doc_id: str, raw_text: str) -> None:
+        """Write one document's facet rows, once its context is known."""
+        units = [u for _, u in doc_units]
+        for facet_id, context in contexts:
+            inherit_context(units, facet_id, context)
+        for segment_id, u in doc_units:
+            for facet_id in sorted(u.found):
+                values = u.found[facet_id][0]
+                for value in sorted(values) if len(values) > 1 else values:
+                    s, e, rule = values[value]
+                    facet_rows.append({
+                        "segment_id": segment_id, "doc_id": doc_id, "facet": facet_id,
+                        "value": value, "evidence_start": str(s), "evidence_end": str(e),
+                        "evidence_text": raw_text[s:e], "rule": rule})
+        doc_units.clear()
+
     doc, raw, scan = None, "", None
     last, tied = None, False
     for order, seg in ordered:
@@ -839,6 +859,8 @@ def _code_segments(segments, raw_texts: dict, codebook: Codebook):
         if kind not in code_kinds or seg.get("boilerplate") == "true":
             continue
         if seg["doc_id"] != doc:
+            if doc is not None:
+                flush(doc, raw)
             doc = seg["doc_id"]
             raw = raw_texts[doc]
             scan = scans.get(doc)
@@ -881,23 +903,26 @@ def _code_segments(segments, raw_texts: dict, codebook: Codebook):
                 "segment_id": segment_id, "doc_id": doc, "theme": theme,
                 "evidence_start": str(s), "evidence_end": str(e),
                 "evidence_text": raw[s:e], "rule": ev[2]})
+        record = UnitFacets(len(doc_units), kind, section, frozenset(found))
         for facet, labels, facet_id, inherit_kinds, inherit_rule in facets:
             values = attribution(facet, seg, raw) if kind == "quote" else None
             if values is None:
                 values = labels.evaluate(unit)
+            how = OWN if values else ""
             if not values and kind in inherit_kinds and lead_in.get(facet_id):
                 values = {v: _whole(text, inherit_rule) for v in lead_in[facet_id]}
+                how = inherit_rule
             if not values and labels.fallback_rules:
                 values = labels.fallback(unit)
+                how = next(iter(values.values()))[2] if values else ""
             if kind not in inherit_kinds:
                 lead_in[facet_id] = values
-            for value in sorted(values) if len(values) > 1 else values:
-                ev = values[value]
-                s, e = base + ev[0], base + ev[1]
-                facet_rows.append({
-                    "segment_id": segment_id, "doc_id": doc, "facet": facet_id, "value": value,
-                    "evidence_start": str(s), "evidence_end": str(e),
-                    "evidence_text": raw[s:e], "rule": ev[2]})
+            if values:
+                record.found[facet_id] = (
+                    {v: (base + ev[0], base + ev[1], ev[2]) for v, ev in values.items()}, how)
+        doc_units.append((segment_id, record))
+    if doc is not None:
+        flush(doc, raw)
     if tied:  # segments with equal keys: their rows sort together, stably, as one segment's
         def key(row):
             return (row["doc_id"], _natural(row["segment_id"]))

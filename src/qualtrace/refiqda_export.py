@@ -195,7 +195,9 @@ def _check_inputs(documents, segments, codings, facets, raw_texts, codebook, nam
                                  "is not in the codebook")
             raw = raw_texts[seg["doc_id"]]
             s, e = int(row["evidence_start"]), int(row["evidence_end"])
-            inside = int(seg["start"]) <= s <= e <= int(seg["end"])
+            # A facet value taken from context (qualtrace.context) points at the passage it was
+            # taken from, elsewhere in the document; a theme's evidence is in its segment.
+            inside = table == "facets" or int(seg["start"]) <= s <= e <= int(seg["end"])
             if raw[s:e] != row["evidence_text"] or not inside:
                 raise InputError(f"{names[table]}: evidence [{s}:{e}) of {row['segment_id']} does "
                                  "not match the raw file; rebuild the tables")
