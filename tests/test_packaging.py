@@ -9,6 +9,8 @@ import tomllib
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
+import pytest
+
 import qualtrace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,3 +127,66 @@ def test_conda_environment_installs_the_same_pins():
     python = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python="))
     minimum = PYPROJECT["project"]["requires-python"].removeprefix(">=")
     assert tuple(map(int, python.split("=")[1].split("."))) >= tuple(map(int, minimum.split(".")))
+
+
+# Locks installed into one environment (the interop locks get virtualenvs of their own).
+INSTALLED_TOGETHER = {"dev": ["requirements-dev.lock"], "slurm": ["requirements-slurm.lock"],
+                      "dev and slurm": ["requirements-dev.lock", "requirements-slurm.lock"],
+                      "conda": ["environment.yml"]}
+
+
+def lock_pins(name: str, seen: frozenset = frozenset()) -> list[tuple[str, str, str]]:
+    """(package, version, where) for every `==` pin of a lock, following its `-r` includes."""
+    if name in seen:
+        return []
+    pins = []
+    for number, line in enumerate((ROOT / name).read_text(encoding="utf-8").splitlines(), 1):
+        line = line.split("#")[0].strip()
+        if line.startswith("-r "):
+            pins += lock_pins(line[3:].strip(), seen | {name})
+        elif "==" in line:
+            package, version = line.split("==", 1)
+            pins.append((_normal(package), version.split(";")[0].strip(), f"{name}:{number}"))
+    return pins
+
+
+def environment_pins() -> list[tuple[str, str, str]]:
+    """Pins of environment.yml: conda `name=version` entries and its pip list (with -r)."""
+    import yaml
+
+    env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    pins = []
+    for entry in env["dependencies"]:
+        if isinstance(entry, str) and "=" in entry and not entry.startswith("python="):
+            package, version = re.split(r"=+", entry, maxsplit=1)
+            pins.append((_normal(package), version, f"environment.yml: {entry}"))
+        elif isinstance(entry, dict):
+            for item in entry.get("pip", []):
+                if item.startswith("-r "):
+                    pins += lock_pins(item[3:].strip())
+                elif "==" in item:
+                    package, version = item.split("==", 1)
+                    pins.append((_normal(package), version, f"environment.yml: {item}"))
+    return pins
+
+
+def conflicting_pins(pins) -> dict[str, list[str]]:
+    versions: dict[str, dict[str, list[str]]] = {}
+    for package, version, where in pins:
+        versions.setdefault(package, {}).setdefault(version, []).append(where)
+    return {package: [f"{version} ({', '.join(places)})" for version, places in sorted(found.items())]
+            for package, found in sorted(versions.items()) if len(found) > 1}
+
+
+@pytest.mark.parametrize("environment", sorted(INSTALLED_TOGETHER))
+def test_locks_installed_together_pin_each_package_once(environment):
+    pins = [pin for name in INSTALLED_TOGETHER[environment]
+            for pin in (environment_pins() if name == "environment.yml" else lock_pins(name))]
+    assert len(pins) > 50  # the runtime lock is followed through -r
+    assert conflicting_pins(pins) == {}
+
+
+def test_the_pin_check_catches_two_versions():
+    pins = lock_pins("requirements-slurm.lock") + [("pandas", "0.1", "other.lock:1"),
+                                                  ("numpy", "0.1", "other.lock:2")]
+    assert set(conflicting_pins(pins)) == {"pandas", "numpy"}
