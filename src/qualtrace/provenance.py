@@ -88,9 +88,11 @@ BIOSCHEMAS_WORKFLOW = "https://bioschemas.org/profiles/ComputationalWorkflow/1.0
 WORKFLOW_RO_CRATE = "https://w3id.org/workflowhub/workflow-ro-crate/1.0"
 LICENSE = {"@id": "https://spdx.org/licenses/MIT", "@type": "CreativeWork", "name": "MIT License",
            "identifier": "MIT", "description": "The licence of the qualtrace workflow (LICENSE)."}
-PUBLISHER = {"@id": "#qualtrace-contributors", "@type": "Organization",
-             "name": "The qualtrace contributors",
-             "description": "Authors of the qualtrace workflow that made this crate."}
+# config `publisher`: who makes this study's evidence base available. RO-Crate recommends a
+# persistent id (ORCID for a person, ROR for an organisation) and a contact point.
+PUBLISHER_TYPES = {"https://orcid.org/": "Person", "https://ror.org/": "Organization"}
+NO_PUBLISHER = ("note: config has no `publisher`, so ro-crate-metadata.json names none (RO-Crate "
+                "recommends one, with an ORCID or ROR id and a contact; see config/config.yaml)")
 
 
 def media_type(path: str) -> str:
@@ -107,9 +109,24 @@ def _file_properties(path: str, properties: dict) -> dict:
     return {**found, **properties}
 
 
-def ro_crate(record: dict, name: str, description: str) -> dict:
+def publisher_entities(publisher: dict) -> tuple[dict, dict]:
+    """The configured publisher (a Person or an Organization, by its id) and its ContactPoint."""
+    contact = publisher["contact"]  # an e-mail address or a contact page (config schema)
+    point = ({"@id": contact, "url": contact} if "://" in contact
+             else {"@id": f"mailto:{contact}", "email": contact})
+    point.update({"@type": "ContactPoint", "contactType": "publisher",
+                  "name": f"Contact for {publisher['name']}"})
+    kind = next(kind for prefix, kind in PUBLISHER_TYPES.items()
+                if publisher["id"].startswith(prefix))
+    entity = {"@id": publisher["id"], "@type": kind, "name": publisher["name"],
+              **({"url": publisher["url"]} if publisher.get("url") else {}),
+              "contactPoint": {"@id": point["@id"]}}
+    return entity, point
+
+
+def ro_crate(record: dict, name: str, description: str, publisher: dict | None = None) -> dict:
     """RO-Crate 1.3 metadata (Workflow RO-Crate profile) describing inputs, workflow and outputs
-    with their hashes, licence and publisher."""
+    with their hashes, licence and (if configured) publisher."""
     from rocrate.rocrate import ROCrate
     from rocrate.model.contextentity import ContextEntity
 
@@ -125,9 +142,10 @@ def ro_crate(record: dict, name: str, description: str) -> dict:
     crate.name, crate.description = name, description
     crate.datePublished = published_date() or "1970-01-01T00:00:00+00:00"
     crate.root_dataset["license"] = entity(LICENSE)
-    publisher = entity(PUBLISHER)
-    crate.root_dataset["publisher"] = publisher
-    crate.root_dataset["author"] = publisher
+    if publisher:
+        published_by, contact = publisher_entities(publisher)
+        entity(contact)
+        crate.root_dataset["publisher"] = entity(published_by)
     # RO-Crate 1.3: the descriptor names the spec alone; profiles go on the root dataset.
     crate.root_dataset["conformsTo"] = entity({
         "@id": WORKFLOW_RO_CRATE, "@type": ["CreativeWork", "Profile"],

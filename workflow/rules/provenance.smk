@@ -44,5 +44,6 @@ rule provenance_manifest:
         figures=lambda wildcards: figure_manifest(),
         name="qualtrace run",
         description="Coded evidence base and report built by the qualtrace Snakemake workflow",
+        publisher=config.get("publisher"),
     script:
         "../scripts/provenance.py"
