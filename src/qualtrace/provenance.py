@@ -86,6 +86,10 @@ MEDIA_TYPES = {".txt": "text/plain", ".csv": "text/csv", ".json": "application/j
 SNAKEMAKE_LANGUAGE = "https://w3id.org/workflowhub/workflow-ro-crate#snakemake"
 BIOSCHEMAS_WORKFLOW = "https://bioschemas.org/profiles/ComputationalWorkflow/1.0-RELEASE"
 WORKFLOW_RO_CRATE = "https://w3id.org/workflowhub/workflow-ro-crate/1.0"
+# Profiles the root dataset claims (their MUSTs are met; tests/test_crate.py validates them).
+PROFILES = [(WORKFLOW_RO_CRATE, "Workflow RO-Crate", "1.0"),
+            ("https://w3id.org/ro/wfrun/process/0.5", "Process Run Crate", "0.5"),
+            ("https://w3id.org/ro/wfrun/workflow/0.5", "Workflow Run Crate", "0.5")]
 LICENSE = {"@id": "https://spdx.org/licenses/MIT", "@type": "CreativeWork", "name": "MIT License",
            "identifier": "MIT", "description": "The licence of the qualtrace workflow (LICENSE)."}
 # config `publisher`: who makes this study's evidence base available. RO-Crate recommends a
@@ -125,8 +129,9 @@ def publisher_entities(publisher: dict) -> tuple[dict, dict]:
 
 
 def ro_crate(record: dict, name: str, description: str, publisher: dict | None = None) -> dict:
-    """RO-Crate 1.3 metadata (Workflow RO-Crate profile) describing inputs, workflow and outputs
-    with their hashes, licence and (if configured) publisher."""
+    """RO-Crate 1.3 metadata (Workflow RO-Crate and Workflow Run Crate profiles) describing
+    inputs, workflow, outputs and the run joining them, with hashes, licence and (if configured)
+    publisher."""
     from rocrate.rocrate import ROCrate
     from rocrate.model.contextentity import ContextEntity
 
@@ -147,19 +152,19 @@ def ro_crate(record: dict, name: str, description: str, publisher: dict | None =
         entity(contact)
         crate.root_dataset["publisher"] = entity(published_by)
     # RO-Crate 1.3: the descriptor names the spec alone; profiles go on the root dataset.
-    crate.root_dataset["conformsTo"] = entity({
-        "@id": WORKFLOW_RO_CRATE, "@type": ["CreativeWork", "Profile"],
-        "name": "Workflow RO-Crate", "version": "1.0"})
-    for entry in record["inputs"]:
-        add_file(entry["path"], {"name": entry["doc_id"], "sha256": entry["sha256"],
-                                 "description": "raw input (immutable)"})
-    for entry in record.get("review_decisions", []):
-        add_file(entry["path"], {"sha256": entry["sha256"], "description":
-                                 "researcher review decisions (input: accept, reject, add, memo)"})
-    for entry in (record["codebook"], record["config"]):
-        if "path" in entry:
-            add_file(entry["path"], {"sha256": entry["sha256"],
-                                     "description": "configuration of this run"})
+    crate.root_dataset["conformsTo"] = [
+        entity({"@id": uri, "@type": ["CreativeWork", "Profile"], "name": title,
+                "version": version}) for uri, title, version in PROFILES]
+    inputs = [add_file(entry["path"], {"name": entry["doc_id"], "sha256": entry["sha256"],
+                                       "description": "raw input (immutable)"})
+              for entry in record["inputs"]]
+    inputs += [add_file(entry["path"], {
+        "sha256": entry["sha256"],
+        "description": "researcher review decisions (input: accept, reject, add, memo)"})
+        for entry in record.get("review_decisions", [])]
+    inputs += [add_file(entry["path"], {"sha256": entry["sha256"],
+                                        "description": "configuration of this run"})
+               for entry in (record["codebook"], record["config"]) if "path" in entry]
     language = entity({"@id": SNAKEMAKE_LANGUAGE, "@type": "ComputerLanguage",
                        "name": "Snakemake", "identifier": "https://snakemake.github.io/",
                        "url": "https://snakemake.github.io/",
@@ -174,13 +179,21 @@ def ro_crate(record: dict, name: str, description: str, publisher: dict | None =
         "@type": ["File", "SoftwareSourceCode", "ComputationalWorkflow",
                   "https://bioschemas.org/ComputationalWorkflow"],
         "programmingLanguage": language, "conformsTo": profile, "name": "qualtrace workflow",
-        "description": "The Snakemake workflow that made this crate's outputs"})
+        "description": "The Snakemake workflow that made this crate's outputs",
+        **({"version": record["software"]["qualtrace"]}
+           if "qualtrace" in record.get("software", {}) else {})})
     crate.root_dataset["mainEntity"] = workflow
     readme = add_file("README.md", {"description": "What the workflow does and how to run it"})
     readme["about"] = crate.root_dataset
-    for entry in record["outputs"]:
-        add_file(entry["path"], {"sha256": entry["sha256"],
-                                 "description": f"made by rule {entry['rule']}"})
+    outputs = [add_file(entry["path"], {"sha256": entry["sha256"],
+                                        "description": f"made by rule {entry['rule']}"})
+               for entry in record["outputs"]]
+    # The run itself (Workflow Run Crate): inputs to outputs through the workflow. No start or
+    # end time: nothing here reads the clock.
+    run = crate.add_action(workflow, "#run", object=inputs, result=outputs, properties={
+        "name": name, "description": "This run of the workflow: it read the object files and "
+        "wrote the result files (no times are recorded: the build never reads the clock)"})
+    crate.root_dataset["mentions"] = run
     return crate.metadata.generate()
 
 
