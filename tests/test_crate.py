@@ -173,3 +173,17 @@ def test_config_refuses_a_publisher_the_crate_could_not_identify(publisher, plac
     with pytest.raises(ConfigError, match=re.escape(place)):
         validate_config_text(text + "\n" + yaml.safe_dump({"publisher": publisher}),
                              "config/config.yaml")
+
+
+def test_the_crate_is_a_function_of_the_record_and_config(crate_dir, monkeypatch):
+    """Built again from the same provenance record and publisher, the crate is the same (no
+    clock, no random ids): what the rule wrote is exactly what the package makes."""
+    from qualtrace.provenance import commit_epoch, ro_crate
+
+    written = json.loads((crate_dir / "ro-crate-metadata.json").read_text(encoding="utf-8"))
+    record = json.loads((crate_dir / "reports" / "provenance.json").read_text(encoding="utf-8"))
+    root = next(e for e in written["@graph"] if e["@id"] == "./")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH",  # as the workflow pins it
+                       os.environ.get("SOURCE_DATE_EPOCH") or commit_epoch(str(ROOT)) or "0")
+    monkeypatch.chdir(crate_dir)
+    assert ro_crate(record, root["name"], root["description"], PUBLISHER) == written
