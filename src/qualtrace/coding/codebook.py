@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from .. import SCHEMA_DIR
-from ..common.io import formula_start
+from ..common.io import InputError, formula_start
 from .inflect import inflections
 from .matcher import Matcher, TermSyntaxError, term_regex
 from ..common.yamlcheck import Reporter, load_with_positions, validate
@@ -26,7 +26,7 @@ DEFAULT_CODE_KINDS = ("key_point", "paragraph", "quote", "list_item")
 DEFAULT_WITHIN = 8
 
 
-class CodebookError(ValueError):
+class CodebookError(InputError, ValueError):
     """A codebook that cannot be used; the message names file, line and problem."""
 
 

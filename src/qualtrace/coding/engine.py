@@ -793,7 +793,7 @@ def _whole(text: str, rule: str) -> Evidence:
 _DIGITS = re.compile(r"(\d+)")
 
 
-def _natural(segment_id: str):
+def segment_sort_key(segment_id: str):
     return [int(p) if p.isdigit() else p for p in _DIGITS.split(segment_id)]
 
 
@@ -823,7 +823,7 @@ def _code_segments(segments, raw_texts: dict, codebook: Codebook):
     scans: dict[str, object] = {}
     code_kinds = codebook.code_kinds
     # Document order matters (list items inherit from the unit before them), so impose it.
-    ordered = sorted((((r["doc_id"], _natural(r["segment_id"])), r) for r in segments),
+    ordered = sorted((((r["doc_id"], segment_sort_key(r["segment_id"])), r) for r in segments),
                      key=lambda kr: kr[0])
     eager_set = frozenset(eager)
     attribution = engine.attribution
@@ -925,7 +925,7 @@ def _code_segments(segments, raw_texts: dict, codebook: Codebook):
         flush(doc, raw)
     if tied:  # segments with equal keys: their rows sort together, stably, as one segment's
         def key(row):
-            return (row["doc_id"], _natural(row["segment_id"]))
+            return (row["doc_id"], segment_sort_key(row["segment_id"]))
         codings.sort(key=lambda r: (key(r), r["theme"]))
         facet_rows.sort(key=lambda r: (key(r), r["facet"], r["value"]))
     return codings, facet_rows

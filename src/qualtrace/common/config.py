@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from .. import SCHEMA_DIR
+from .io import InputError
 from .yamlcheck import KEY, load_file, load_with_positions, validate
 
 __all__ = ["ConfigError", "SCHEMA_PATH", "validate_config_file", "validate_config_text"]
@@ -30,7 +31,7 @@ _REGEX_LISTS = [
 ]
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError, ValueError):
     """A config that cannot be used; the message names file, line and problem."""
 
 

@@ -49,7 +49,7 @@ from lxml import etree
 from .. import SCHEMA_DIR as PACKAGE_SCHEMAS
 from .codebook_formats import GUID_NAMESPACE, ORIGIN, PROJECT_NS, code_index, codes_element
 from .codebook_formats import xml_text
-from ..common.io import _UMASK, InputError, sha256_bytes
+from ..common.io import UMASK, InputError, sha256_bytes
 from .xmlguard import UnsafeXmlError, guarded
 
 NS = PROJECT_NS
@@ -584,7 +584,7 @@ class _AtomicFile:
         self.target.parent.mkdir(parents=True, exist_ok=True)
         fd, self.tmp = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp",
                                         dir=self.target.parent)
-        os.chmod(self.tmp, 0o666 & ~_UMASK)
+        os.chmod(self.tmp, 0o666 & ~UMASK)
         self.handle = os.fdopen(fd, "w+b")
 
     def __enter__(self):
@@ -623,7 +623,7 @@ def write_qdpx(path, members: dict[str, bytes], epoch: int | None = None) -> Non
 
 
 # ------------------------------------------------------------------------------ validation
-class XsdValidationError(ValueError):
+class XsdValidationError(InputError, ValueError):
     """The XML is not valid against its REFI-QDA schema (or not well-formed)."""
 
 
