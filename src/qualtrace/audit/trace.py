@@ -7,7 +7,7 @@ raw file as it is now: the file's sha256 must equal documents.csv and the text m
 its span. Anything that does not verify makes the command exit non-zero.
 
 The human output shows source text as data: control characters (ESC, BEL, C1, bidi overrides)
-are printed escaped (qualtrace.terminal), so a source file cannot drive the reader's terminal.
+are printed escaped (qualtrace.common.terminal), so a source file cannot drive the reader's terminal.
 """
 from __future__ import annotations
 

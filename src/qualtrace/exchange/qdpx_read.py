@@ -381,7 +381,7 @@ def qdpx_to_gold(path, documents, out_jsonl, *, codebook, segments_csv,
     summary {units, codings, skipped: [messages]}.
 
     documents: the corpus, doc_id -> raw file path, as the workflow finds it
-    (`qualtrace.corpus.discover` over config corpus.patterns), so the import reads exactly the
+    (`qualtrace.corpus.discovery.discover` over config corpus.patterns), so the import reads exactly the
     files the build read. codebook: a loaded codebook (or its path); segments_csv: segments.csv
     of the same raw files. Sources are matched to documents by file name, else by content. A
     coding counts for every segment it covers; a segment it covers only partly counts when the

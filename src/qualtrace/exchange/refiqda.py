@@ -1,7 +1,7 @@
 """REFI-QDA (QDA-XML 1.0) exchange: the coded corpus out as a `.qdpx` project, the codebook as
 `.qdc` and Taguette CSV, and a coder's `.qdpx` back in as gold units. The command line is
 `qualtrace export qdpx|qdc|taguette`, `qualtrace import-gold` and `qualtrace validate`
-(qualtrace.cli.exchange).
+(qualtrace.cli.main.exchange).
 
 Exports are validated against src/qualtrace/schemas/refi-qda/*.xsd with libxml2 (lxml), streamed:
 any size, constant memory (see qdpx_export.validate_xml). Files from outside are refused
