@@ -23,24 +23,25 @@
 # Run by Snakemake as a `script:` with named inputs `segments`, `codings`, `facets`, `codebook`
 # and named outputs `theme_summary`, `theme_cooccurrence`, `theme_by_<facet>` (one per facet to
 # write; the facet's values come from the codebook). Standalone (or in Jupyter) it reads and
-# writes under `data/processed/`. The logic lives in `qualtrace.breakdowns`.
+# writes under `data/processed/`. The logic lives in `qualtrace.analysis.breakdowns`.
 
 # %%
 import sys
 
 import yaml
 
-from qualtrace import breakdowns
-from qualtrace.io import tee_stderr_to, read_csv, write_csv
+from qualtrace import layout
+from qualtrace.analysis import breakdowns
+from qualtrace.common.io import tee_stderr_to, read_csv, write_csv
 
 try:
     smk = snakemake  # noqa: F821 - injected by Snakemake's script: directive
     inputs, outputs = dict(smk.input.items()), dict(smk.output.items())
     tee_stderr_to(smk.log[0])
 except NameError:
-    inputs = {"segments": "data/processed/segments.csv", "codings": "data/processed/codings.csv",
-              "facets": "data/processed/facets.csv", "codebook": "config/codebook.yaml"}
-    outputs = {name: f"data/processed/{name}.csv" for name in
+    inputs = {name: layout.table(name) for name in ("segments", "codings", "facets")}
+    inputs["codebook"] = "config/codebook.yaml"
+    outputs = {name: layout.table(name) for name in
                ("theme_summary", "theme_cooccurrence", "theme_by_stakeholder", "theme_by_area")}
 
 # %%

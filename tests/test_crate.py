@@ -1,4 +1,4 @@
-"""ro-crate-metadata.json against RO-Crate 1.3 and the Workflow RO-Crate profile, checked
+"""ro-crate-metadata.json against RO-Crate 1.3 and the workflow and run profiles, checked
 offline with roc-validator (its HTTP cache seeded with the 1.3 context from the rocrate wheel)."""
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from qualtrace import layout
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTEXT = "https://w3id.org/ro/crate/1.3/context"
@@ -88,14 +90,14 @@ def crate_dir(mini_build, tmp_path_factory):
     shutil.copytree(mini_build, work, ignore=shutil.ignore_patterns(".snakemake"))
     for name in ("Snakefile", "README.md", "LICENSE"):
         shutil.copy(ROOT / name, work / name)
-    config = work / "config" / "config.yaml"
+    config = work / layout.CONFIG
     times = config.stat()
     config.write_text(config.read_text(encoding="utf-8") + "\n" + yaml.safe_dump(
         {"publisher": PUBLISHER}), encoding="utf-8")
     os.utime(config, ns=(times.st_atime_ns, times.st_mtime_ns))  # rerun the crate rule alone
-    before = (work / "ro-crate-metadata.json").read_bytes()
+    before = (work / layout.CRATE).read_bytes()
     snakemake(work, "--forcerun", "provenance_manifest", "--rerun-triggers", "mtime")
-    assert (work / "ro-crate-metadata.json").read_bytes() != before
+    assert (work / layout.CRATE).read_bytes() != before
     seed_context_cache(work.parent / "cache")
     return work
 
@@ -111,20 +113,20 @@ def test_crate_passes_required_and_recommended(crate_dir, profile):
 
 def test_the_crate_records_the_run_from_inputs_to_outputs(crate_dir):
     graph = {e["@id"]: e for e in json.loads(
-        (crate_dir / "ro-crate-metadata.json").read_text(encoding="utf-8"))["@graph"]}
+        (crate_dir / layout.CRATE).read_text(encoding="utf-8"))["@graph"]}
     root = graph["./"]
     run = graph[root["mentions"]["@id"]]
     assert (run["@type"], run["instrument"]) == ("CreateAction", root["mainEntity"])
     used = {e["@id"] for e in run["object"]}
     made = {e["@id"] for e in run["result"]}
-    assert "config/config.yaml" in used and "data/processed/codings.csv" in made
+    assert layout.CONFIG in used and layout.table("codings") in made
     assert any(path.startswith("data/raw/") for path in used) and not used & made
     assert {e["@id"] for e in root["hasPart"]} >= used | made | {"Snakefile", "README.md"}
 
 
 def test_workflow_written_crate_has_licence_publisher_and_language(crate_dir):
     graph = {e["@id"]: e for e in json.loads(
-        (crate_dir / "ro-crate-metadata.json").read_text(encoding="utf-8"))["@graph"]}
+        (crate_dir / layout.CRATE).read_text(encoding="utf-8"))["@graph"]}
     root = graph["./"]
     assert graph[root["license"]["@id"]]["identifier"] == "MIT"
     publisher = graph[root["publisher"]["@id"]]
@@ -139,18 +141,18 @@ def test_workflow_written_crate_has_licence_publisher_and_language(crate_dir):
 
 
 def test_crate_without_a_configured_publisher_names_none_and_says_so(mini_build):
-    from qualtrace.provenance import NO_PUBLISHER
+    from qualtrace.audit.provenance import NO_PUBLISHER
 
-    graph = json.loads((mini_build / "ro-crate-metadata.json").read_text(encoding="utf-8"))
+    graph = json.loads((mini_build / layout.CRATE).read_text(encoding="utf-8"))
     root = next(e for e in graph["@graph"] if e["@id"] == "./")
     assert "publisher" not in root
     assert not any(e["@type"] in ("Person", "Organization") for e in graph["@graph"])
-    log = (mini_build / "logs" / "provenance_manifest.log").read_text(encoding="utf-8")
+    log = (mini_build / layout.log("provenance_manifest")).read_text(encoding="utf-8")
     assert NO_PUBLISHER in log
 
 
 def test_an_organisation_publisher_has_its_ror_id_web_site_and_contact_page():
-    from qualtrace.provenance import publisher_entities
+    from qualtrace.audit.provenance import publisher_entities
 
     organisation, contact = publisher_entities({
         "id": "https://ror.org/03f0f6041", "name": "An institute", "url": "https://example.org/",
@@ -167,9 +169,9 @@ def test_an_organisation_publisher_has_its_ror_id_web_site_and_contact_page():
     ({"id": PUBLISHER["id"], "name": "A", "contact": "call me"}, "publisher.contact"),
 ])
 def test_config_refuses_a_publisher_the_crate_could_not_identify(publisher, place):
-    from qualtrace.config import ConfigError, validate_config_text
+    from qualtrace.common.config import ConfigError, validate_config_text
 
-    text = (ROOT / "config" / "config.yaml").read_text(encoding="utf-8")
+    text = (ROOT / layout.CONFIG).read_text(encoding="utf-8")
     with pytest.raises(ConfigError, match=re.escape(place)):
         validate_config_text(text + "\n" + yaml.safe_dump({"publisher": publisher}),
                              "config/config.yaml")
@@ -178,10 +180,10 @@ def test_config_refuses_a_publisher_the_crate_could_not_identify(publisher, plac
 def test_the_crate_is_a_function_of_the_record_and_config(crate_dir, monkeypatch):
     """Built again from the same provenance record and publisher, the crate is the same (no
     clock, no random ids): what the rule wrote is exactly what the package makes."""
-    from qualtrace.provenance import commit_epoch, ro_crate
+    from qualtrace.audit.provenance import commit_epoch, ro_crate
 
-    written = json.loads((crate_dir / "ro-crate-metadata.json").read_text(encoding="utf-8"))
-    record = json.loads((crate_dir / "reports" / "provenance.json").read_text(encoding="utf-8"))
+    written = json.loads((crate_dir / layout.CRATE).read_text(encoding="utf-8"))
+    record = json.loads((crate_dir / layout.PROVENANCE).read_text(encoding="utf-8"))
     root = next(e for e in written["@graph"] if e["@id"] == "./")
     monkeypatch.setenv("SOURCE_DATE_EPOCH",  # as the workflow pins it
                        os.environ.get("SOURCE_DATE_EPOCH") or commit_epoch(str(ROOT)) or "0")

@@ -2,8 +2,8 @@
 import json
 import sys
 
-from qualtrace.io import tee_stderr_to, write_json
-from qualtrace.provenance import NO_PUBLISHER, provenance, ro_crate
+from qualtrace.audit.provenance import NO_PUBLISHER, provenance, ro_crate
+from qualtrace.common.io import tee_stderr_to, write_json
 
 smk = snakemake  # noqa: F821 - injected by Snakemake's script: directive
 tee_stderr_to(smk.log[0])
