@@ -243,6 +243,71 @@ def test_quarto_renders_the_same_file_when_on_path(monkeypatch, tmp_path):
     assert sorted(p.name for p in reports.iterdir()) == ["summary.pdf", "summary.qmd"]
 
 
+def _recording_quarto(tmp_path, monkeypatch):
+    """A stand-in `quarto` that records each call (folder, arguments, project file) and writes
+    every format of every document it is asked for (by name, or by the project's list)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "quarto"
+    fake.write_text("#!/bin/sh\n"
+                    'if [ "$1" = "--version" ]; then echo 9.9.9; exit 0; fi\n'
+                    f'echo "$PWD $*" >> {tmp_path}/calls\n'
+                    f'[ -f _quarto.yml ] && cat _quarto.yml >> {tmp_path}/calls\n'
+                    'for q in *.qmd; do s=${q%.qmd}; echo "html $s" > $s.html;'
+                    ' echo "pdf $s" > $s.pdf; done\n')
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+
+def test_quarto_renders_several_documents_in_one_run(monkeypatch, tmp_path):
+    """Quarto's start-up is paid once for the report's documents: one `quarto render` of a
+    private project naming them; each output lands beside its .qmd; nothing is left behind."""
+    from qualtrace.report.render import render, render_many, resolve
+
+    _recording_quarto(tmp_path, monkeypatch)
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    for doc in ("summary", "evidence"):
+        (reports / f"{doc}.qmd").write_text("---\ntitle: t\n---\n", encoding="utf-8")
+    render_many([(reports / f"{doc}.qmd", str(reports / f"{doc}.html"),
+                  str(reports / f"{doc}.pdf")) for doc in ("summary", "evidence")],
+                resolve("auto"))
+    calls = (tmp_path / "calls").read_text().splitlines()
+    assert calls == [f"{reports / '.summary+evidence.quarto'} render --to html,typst "
+                     f"--lua-filter {render.__globals__['TYPST_LITERAL_FILTER']}",
+                     "project:", "  type: default", "  render:",
+                     '    - "summary.qmd"', '    - "evidence.qmd"']
+    for doc in ("summary", "evidence"):
+        assert (reports / f"{doc}.html").read_text() == f"html {doc}\n"
+        assert (reports / f"{doc}.pdf").read_text() == f"pdf {doc}\n"
+    assert sorted(p.name for p in reports.iterdir()) == [
+        "evidence.html", "evidence.pdf", "evidence.qmd", "summary.html", "summary.pdf",
+        "summary.qmd"]
+
+
+def test_quarto_keeps_a_folders_own_project(monkeypatch, tmp_path):
+    """A reports folder that is a Quarto project of its own is not overridden: each document
+    is rendered by name in it, with its _quarto.yml."""
+    from qualtrace.report.render import render_many, resolve
+
+    _recording_quarto(tmp_path, monkeypatch)
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "_quarto.yml").write_text("project:\n  title: mine\n", encoding="utf-8")
+    for doc in ("summary", "evidence"):
+        (reports / f"{doc}.qmd").write_text("---\ntitle: t\n---\n", encoding="utf-8")
+    render_many([(reports / f"{doc}.qmd", None, str(reports / f"{doc}.pdf"))
+                 for doc in ("summary", "evidence")], resolve("auto"))
+    calls = (tmp_path / "calls").read_text().splitlines()
+    runs = sorted(line.split(" ", 1)[1] for line in calls if " render " in line)
+    assert runs == [f"render {doc}.qmd --to typst --lua-filter "
+                    f"{render_many.__globals__['TYPST_LITERAL_FILTER']}"
+                    for doc in ("evidence", "summary")]
+    assert calls.count("  title: mine") == 2
+    assert sorted(p.name for p in reports.iterdir()) == [
+        "_quarto.yml", "evidence.pdf", "evidence.qmd", "summary.pdf", "summary.qmd"]
+
+
 def test_rule_graph_falls_back_to_dot_text_without_graphviz(mini_build, tmp_path, monkeypatch):
     from qualtrace.report import build_source, rulegraph
     from qualtrace.report.data import TABLES

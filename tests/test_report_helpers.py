@@ -100,7 +100,7 @@ def quarto_render_copy(work: Path, out: Path, launcher: Path) -> Path:
 
     import pytest
 
-    from qualtrace.report.render import render, resolve
+    from qualtrace.report.render import render_many, resolve
 
     reports = out / "reports"
     shutil.copytree(work / "reports", reports,
@@ -110,9 +110,9 @@ def quarto_render_copy(work: Path, out: Path, launcher: Path) -> Path:
         patch.setenv("PATH", f"{launcher.parent}{os.pathsep}{os.environ['PATH']}")
         engine = resolve("auto")
         assert engine.name == "quarto" and engine.versions["quarto"] == "1.7.34"
-        for doc in ("summary", "evidence"):
-            render(reports / f"{doc}.qmd", engine, html=str(out / f"{doc}.html"),
-                   pdf=str(out / f"{doc}.pdf"))
+        # both documents in one Quarto run, as the render rule does
+        render_many([(reports / f"{doc}.qmd", str(out / f"{doc}.html"), str(out / f"{doc}.pdf"))
+                     for doc in ("summary", "evidence")], engine)
     # Nothing left behind: no .quarto/, summary_files/, summary.typ, no private folder.
     assert sorted(p.name for p in reports.iterdir()) == before
     return reports

@@ -96,3 +96,46 @@ def test_the_fuzz_reaches_both_outcomes():
     """The generator is not all failures: a vocab list aliased to another validates."""
     ok = CODEBOOK.replace("\nvocab:\n", "\nvocab:\n  fz0: &fz0 [alpha, beta]\n  fz1: *fz0\n", 1)
     assert parse_codebook(ok, "config/codebook.yaml", terms=False).themes
+
+
+def _outcome(load, text: str, name: str):
+    try:
+        return ("ok", load(text, name))
+    except ValueError as err:
+        return ("error", str(err))
+
+
+@st.composite
+def plain_edits(draw, base: str) -> str:
+    """The base file with random structure or random text spliced in (no aliases: those always
+    take the Python composer)."""
+    text = base + f"extra: {draw(nested)}\n"
+    if draw(st.booleans()):
+        cut = draw(st.integers(0, len(text)))
+        text = text[:cut] + draw(st.text(max_size=30)) + text[cut:]
+    return text
+
+
+@settings(FUZZ, max_examples=150)
+@given(st.one_of(plain_edits(CONFIG), plain_edits(CODEBOOK), edits(CONFIG, "ingest")))
+def test_libyaml_fast_path_reads_exactly_what_the_python_composer_reads(text):
+    """libyaml composes where it surely agrees (else the Python composer does): the data, every
+    position and every error message are those of the Python composer alone."""
+    from qualtrace.common import yamlcheck
+
+    def python(t, n):
+        node = yamlcheck._compose(t, n, ValueError)
+        return yamlcheck.load_with_positions(t, n, _node=node)
+
+    assert _outcome(yamlcheck.load_with_positions, text, "f.yaml") == _outcome(python, text,
+                                                                                "f.yaml")
+
+
+def test_libyaml_fast_path_is_taken_for_the_shipped_files_and_refused_for_deep_nesting():
+    from qualtrace.common import yamlcheck
+
+    for text in (CONFIG, CODEBOOK):
+        assert yamlcheck._compose_fast(text) is not yamlcheck._FAILED
+    for text in ("[" * 30000 + "]" * 30000, "- " * 30000 + "x", "a: &x [1]\nb: *x\n",
+                 "a: b\x85c\n", "a: [\n"):
+        assert yamlcheck._compose_fast(text) is yamlcheck._FAILED

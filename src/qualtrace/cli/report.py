@@ -50,22 +50,14 @@ def cmd_rulegraph(args) -> str:
 
 
 def cmd_render(args) -> str:
-    from concurrent.futures import ThreadPoolExecutor
-
-    from ..report.render import render, resolve
+    from ..report.render import render_many, resolve
 
     engine = resolve(args.engine)
-
-    def one(qmd: str) -> None:  # each document's outputs beside it, same name
-        stem = os.path.splitext(qmd)[0]
-        render(qmd, engine, html=f"{stem}.html" if "html" in args.formats else None,
-               pdf=f"{stem}.pdf" if "pdf" in args.formats else None)
-
-    # The documents side by side (the work is in pandoc, Typst and Quarto processes); each
-    # renders in its own files, so they never share a working file.
-    with ThreadPoolExecutor(max_workers=len(args.qmd)) as pool:
-        for job in [pool.submit(one, qmd) for qmd in args.qmd]:
-            job.result()
+    # each document's outputs beside it, same name; Quarto renders them all in one run
+    stems = [os.path.splitext(qmd)[0] for qmd in args.qmd]
+    render_many([(qmd, f"{stem}.html" if "html" in args.formats else None,
+                  f"{stem}.pdf" if "pdf" in args.formats else None)
+                 for qmd, stem in zip(args.qmd, stems)], engine)
     return f"{len(args.qmd)} documents: {engine.describe()}"
 
 

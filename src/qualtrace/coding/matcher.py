@@ -61,6 +61,45 @@ def term_regex(term: str) -> str:
     return "".join(_atom_rx(a) for a in _atoms(term)) + r"(?!\w)"
 
 
+class _Patterns:
+    """Each term's whole pattern (`full[t]`), a plain term's compiled from its atoms when first
+    asked for: an inflected codebook has thousands of terms, a corpus meets few of them, and
+    compiling them all cost more CPU than coding the seeds."""
+
+    def __init__(self):
+        self._items: list = []  # a compiled pattern, or a plain term's atoms
+
+    def append(self, item) -> None:
+        self._items.append(item)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, t: int) -> re.Pattern:
+        item = self._items[t]
+        if not isinstance(item, re.Pattern):
+            item = self._items[t] = re.compile(
+                "".join(_atom_rx(a) for a in item) + r"(?!\w)", re.IGNORECASE)
+        return item
+
+
+class _FirstWords(dict):
+    """Plain term index -> the regex of its first word, compiled when first asked for."""
+
+    def __init__(self, atoms: list):
+        super().__init__()
+        self._atoms = atoms
+        self._by_source: dict[str, re.Pattern] = {}  # terms often share their first word
+
+    def __missing__(self, t: int) -> re.Pattern:
+        source = "".join(_atom_rx(a) for a in _tokens(self._atoms[t])[0])
+        rx = self._by_source.get(source)
+        if rx is None:
+            rx = self._by_source[source] = re.compile(source, re.IGNORECASE)
+        self[t] = rx
+        return rx
+
+
 def _tokens(atoms: list[tuple]) -> list[list[tuple]]:
     """Split atoms into word tokens (separators dropped)."""
     out: list[list[tuple]] = [[]]
@@ -372,7 +411,7 @@ class Matcher:
         self.terms: list[str] = []
         self._key: dict[str, int] = {}
         self.atoms: list[list[tuple] | None] = []
-        self.full: list[re.Pattern] = []
+        self.full = _Patterns()  # term -> its whole pattern, compiled when first used
         self.twin: list[TwinScan | None] = []  # case-sensitive twins of regex terms
         self.ntok: list[int] = []
         self.regex_terms: list[int] = []
@@ -408,7 +447,7 @@ class Matcher:
             self.ntok.append(0)
             self.regex_terms.append(len(self.terms) - 1)
         else:
-            self.full.append(re.compile(term_regex(term), re.IGNORECASE))
+            self.full.append(atoms)
             self.twin.append(None)
             self.ntok.append(len(_tokens(atoms)))
         return len(self.terms) - 1
@@ -432,9 +471,7 @@ class Matcher:
         self._alternation = alternation
         self._after_gap = re.compile(r"\W(?=(" + alternation + "))")
         self._master_ci = None
-        self._first_rx = {t: re.compile("".join(_atom_rx(a) for a in _tokens(at)[0]),
-                                        re.IGNORECASE)
-                          for t, at in enumerate(self.atoms) if at is not None}
+        self._first_rx = _FirstWords(self.atoms)
         self._initials: dict[str, list[int]] = {}
         self._wild_initial: list[int] = []
         for t, at in enumerate(self.atoms):

@@ -8,6 +8,7 @@ PDF does not depend on the machine's fonts). Nothing is fetched from the network
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import shutil
@@ -281,45 +282,97 @@ _QUARTO_FORMATS = (("html", ".html"), ("typst", ".pdf"))
 
 
 def quarto_render(qmd: Path, html: str | None = None, pdf: str | None = None) -> None:
-    """`quarto render` of the .qmd, each format in turn, in a private folder beside it.
+    """`quarto render` of one .qmd (see `quarto_render_many`)."""
+    quarto_render_many([(Path(qmd), html, pdf)])
+
+
+_PROJECT_FILES = ("_quarto.yml", "_quarto.yaml")
+
+
+def quarto_render_many(jobs: list[tuple[Path, str | None, str | None]]) -> None:
+    """`quarto render` of the .qmd files of one folder ((qmd, html target, pdf target) each),
+    every format of every document in ONE Quarto run, in a private folder beside them.
 
     Quarto leaves a `.quarto/` folder (and, mid-render, `<name>_files/` and `<name>.typ`) next
-    to the document it renders; rendering a copy in `.<name>.quarto/` (the qmd's neighbours,
-    e.g. its figures, linked in) keeps those out of the output folder, lets two documents in the
-    same folder render at once, and the folder is removed whatever happens. Its fixed name
-    keeps the outputs free of anything random. Typst's date comes from the document's own
-    `#set document(date: ...)` (style.typst_header), never from the clock.
+    to the document it renders; rendering copies in a private `.<names>.quarto/` (the qmds'
+    neighbours, e.g. their figures, linked in) keeps those out of the output folder, and the
+    folder is removed whatever happens. Its fixed name keeps the outputs free of anything
+    random. Typst's date comes from the document's own `#set document(date: ...)`
+    (style.typst_header), never from the clock.
+
+    Quarto's start-up (Deno, its TypeScript, format and project resolution) costs about as much
+    CPU as pandoc's whole render of a small document, so it is paid once: one document is
+    rendered by name; several through a project file naming them (`project: render:`), which
+    gives the same bytes as rendering each alone. A folder that is already a Quarto project
+    (its own `_quarto.yml`) keeps its project: each document is then rendered by name.
     """
     quarto = shutil.which("quarto")
     if not quarto:
         raise RenderError("no `quarto` binary on PATH")
-    work = qmd.parent / f".{qmd.stem}.quarto"
+    jobs = [(Path(qmd).resolve(), html, pdf) for qmd, html, pdf in jobs]
+    folder = jobs[0][0].parent
+    if any(qmd.parent != folder for qmd, _, _ in jobs):
+        raise RenderError("quarto_render_many renders documents of one folder")
+    stems = [qmd.stem for qmd, _, _ in jobs]
+    own = tuple(p for stem in stems for p in (f"{stem}.", f"{stem}_"))
+    project = len(jobs) > 1 and not any((folder / name).exists() for name in _PROJECT_FILES)
+    if len(jobs) > 1 and not project:
+        with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+            for job in [pool.submit(quarto_render_many, [one]) for one in jobs]:
+                job.result()
+        return
+    formats = [fmt for i, (fmt, _) in enumerate(_QUARTO_FORMATS) if any(job[1 + i] for job in jobs)]
+    if not formats:
+        return
+    work = folder / f".{'+'.join(stems)}.quarto"
     shutil.rmtree(work, ignore_errors=True)
     try:
         work.mkdir()
-        for entry in sorted(qmd.parent.iterdir()):
-            # not the document's own files (its outputs would be written through a link)
-            if not entry.name.startswith((".", f"{qmd.stem}.", f"{qmd.stem}_")):
+        for entry in sorted(folder.iterdir()):
+            # not the documents' own files (their outputs would be written through a link)
+            if not entry.name.startswith((".", *own)):
                 (work / entry.name).symlink_to(entry.resolve())
-        shutil.copyfile(qmd, work / qmd.name)
-        wanted = [(fmt, suffix, target) for (fmt, suffix), target
-                  in zip(_QUARTO_FORMATS, (html, pdf)) if target]
-        if not wanted:
-            return
-        # One `quarto render` for all formats: Quarto's start-up (Deno, its TypeScript, the
-        # format and project resolution) is paid once, not once per format.
-        formats = ",".join(fmt for fmt, _, _ in wanted)
-        result = subprocess.run([quarto, "render", qmd.name, "--to", formats,
+        for qmd, _, _ in jobs:
+            shutil.copyfile(qmd, work / qmd.name)
+        names = []
+        if project:
+            (work / "_quarto.yml").write_text(
+                "project:\n  type: default\n  render:\n"
+                + "".join(f"    - {json.dumps(qmd.name)}\n" for qmd, _, _ in jobs),
+                encoding="utf-8")
+        else:
+            names = [jobs[0][0].name]
+        to = ",".join(formats)
+        result = subprocess.run([quarto, "render", *names, "--to", to,
                                  "--lua-filter", str(TYPST_LITERAL_FILTER)], cwd=work,
                                 capture_output=True, text=True)
         if result.returncode != 0:
-            raise RenderError(f"quarto render --to {formats} failed on {qmd}:\n"
+            raise RenderError(f"quarto render --to {to} failed on "
+                              f"{', '.join(str(q) for q, _, _ in jobs)}:\n"
                               f"{result.stderr.strip()}")
-        for fmt, suffix, target in wanted:
-            produced = work / (qmd.stem + suffix)
-            if not produced.is_file() or produced.is_symlink():
-                raise RenderError(f"quarto render --to {fmt} did not write {produced.name}")
-            atomic_write_bytes(target, produced.read_bytes())
-            produced.unlink()
+        for qmd, html, pdf in jobs:
+            for (fmt, suffix), target in zip(_QUARTO_FORMATS, (html, pdf)):
+                if not target:
+                    continue
+                produced = work / (qmd.stem + suffix)
+                if not produced.is_file() or produced.is_symlink():
+                    raise RenderError(f"quarto render --to {fmt} did not write {produced.name}")
+                atomic_write_bytes(target, produced.read_bytes())
+                produced.unlink()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def render_many(jobs: list[tuple[str | Path, str | None, str | None]], engine: Engine) -> None:
+    """Render several documents ((qmd, html target, pdf target) each): Quarto once per folder,
+    pandoc's documents side by side (the work is in pandoc and Typst, outside the GIL)."""
+    if engine.name == "quarto":
+        folders: dict[Path, list] = {}
+        for qmd, html, pdf in jobs:
+            folders.setdefault(Path(qmd).resolve().parent, []).append((qmd, html, pdf))
+        for group in folders.values():
+            quarto_render_many(group)
+        return
+    with ThreadPoolExecutor(max_workers=max(len(jobs), 1)) as pool:
+        for job in [pool.submit(render, qmd, engine, html, pdf) for qmd, html, pdf in jobs]:
+            job.result()
