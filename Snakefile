@@ -4,7 +4,7 @@ import os
 from snakemake.utils import min_version, validate
 
 from qualtrace import SCHEMA_DIR
-from qualtrace.preflight import check_codebook, check_config_files, check_render
+from qualtrace.common.preflight import check_codebook, check_config_files, check_render
 
 min_version("9.0")
 

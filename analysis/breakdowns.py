@@ -23,15 +23,15 @@
 # Run by Snakemake as a `script:` with named inputs `segments`, `codings`, `facets`, `codebook`
 # and named outputs `theme_summary`, `theme_cooccurrence`, `theme_by_<facet>` (one per facet to
 # write; the facet's values come from the codebook). Standalone (or in Jupyter) it reads and
-# writes under `data/processed/`. The logic lives in `qualtrace.breakdowns`.
+# writes under `data/processed/`. The logic lives in `qualtrace.analysis.breakdowns`.
 
 # %%
 import sys
 
 import yaml
 
-from qualtrace import breakdowns
-from qualtrace.io import tee_stderr_to, read_csv, write_csv
+from qualtrace.analysis import breakdowns
+from qualtrace.common.io import tee_stderr_to, read_csv, write_csv
 
 try:
     smk = snakemake  # noqa: F821 - injected by Snakemake's script: directive

@@ -30,7 +30,7 @@
 from glob import glob
 from pathlib import Path
 
-from qualtrace.io import tee_stderr_to
+from qualtrace.common.io import tee_stderr_to
 from qualtrace.report import build_source
 from qualtrace.report.data import TABLES
 

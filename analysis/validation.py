@@ -17,7 +17,7 @@
 # Scores the pipeline's themes (`codings.csv`) and stakeholder/area facets (`facets.csv`)
 # against hand-coded units in `data/gold/*.jsonl`: per label TP/FP/FN/TN, precision, recall,
 # F1, Cohen's kappa and Krippendorff's alpha, then `__macro__` and `__micro__` rows per label
-# set (conventions in `qualtrace.validation`'s docstring). Disagreements are listed one per
+# set (conventions in `qualtrace.analysis.validation`'s docstring). Disagreements are listed one per
 # (unit, label) with the gold line and the rule that fired.
 #
 # With no gold files both outputs are written header-only, so the workflow's outputs never
@@ -34,8 +34,8 @@ from pathlib import Path
 
 import yaml
 
-from qualtrace import validation
-from qualtrace.io import tee_stderr_to, read_csv, read_raw, write_csv
+from qualtrace.analysis import validation
+from qualtrace.common.io import tee_stderr_to, read_csv, read_raw, write_csv
 
 try:
     smk = snakemake  # noqa: F821 - injected by Snakemake's script: directive

@@ -26,9 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from qualtrace.codebook import load_codebook, term_regex  # noqa: E402
-from qualtrace.coding import code_segments  # noqa: E402
-from qualtrace.io import read_csv  # noqa: E402
+from qualtrace.coding.codebook import load_codebook, term_regex  # noqa: E402
+from qualtrace.coding.engine import code_segments  # noqa: E402
+from qualtrace.common.io import read_csv  # noqa: E402
 
 
 def synthetic_corpus(segments: list[dict], raw_dir: Path, target_bytes: int):

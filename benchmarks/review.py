@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from qualtrace.io import read_csv  # noqa: E402
+from qualtrace.common.io import read_csv  # noqa: E402
 from qualtrace.review.decisions import append_decisions, text_sha256  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"

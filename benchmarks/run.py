@@ -211,7 +211,7 @@ def make_corpus(name: str, n_docs: int | None, base: Path, seed: int, engine: st
 
 
 def corpus_stats(work: Path) -> dict:
-    from qualtrace.io import read_csv
+    from qualtrace.common.io import read_csv
 
     raw = sorted((work / "data" / "raw").glob("*"))
     segments = read_csv(work / "data" / "processed" / "segments.csv")
@@ -234,8 +234,8 @@ def coding_speed(work: Path) -> dict:
     """code_segments vs a plain scan of the same bytes, in this process pinned to one CPU, back
     to back (benchmarks/coding_speed.py's measure and pin)."""
     from coding_speed import measure, pin
-    from qualtrace.codebook import load_codebook
-    from qualtrace.io import read_csv, read_raw
+    from qualtrace.coding.codebook import load_codebook
+    from qualtrace.common.io import read_csv, read_raw
 
     codebook = load_codebook(work / "config" / "codebook.yaml")
     documents = read_csv(work / "data" / "processed" / "documents.csv")
@@ -801,7 +801,7 @@ def summarize_csv(path: Path, results: Path, args) -> int:
 
 def coding_engine() -> str:
     """Which engine the coding stage ran with (recorded with the results)."""
-    return "pure Python (qualtrace.matcher and qualtrace.coding)"
+    return "pure Python (qualtrace.coding.matcher and qualtrace.coding.engine)"
 
 
 def executor_plugins() -> list[str]:

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-import qualtrace.refiqda_read as refiqda_read
-from qualtrace.refiqda import main, qdpx_to_gold, read_qdpx, validate_xml
-from qualtrace.refiqda_export import XsdValidationError
+import qualtrace.exchange.qdpx_read as refiqda_read
+from qualtrace.exchange.refiqda import main, qdpx_to_gold, read_qdpx, validate_xml
+from qualtrace.exchange.qdpx_export import XsdValidationError
 
 from test_refiqda import (FILES, RAW_A, corpus, corpus_config,  # noqa: F401 (a fixture)
                           corpus_documents)
@@ -31,7 +31,7 @@ def qdpx(path: Path, members: dict[str, bytes | str]) -> Path:
 
 
 def refiqda(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "qualtrace.refiqda", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "qualtrace.exchange.refiqda", *map(str, args)],
                           capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
@@ -393,7 +393,7 @@ def test_messages_under_a_non_utf8_locale(tmp_path, corpus):  # noqa: F811
             b'name="sel 0"', 'name="sélection \u201c0\u201d"'.encode()),
         "sources/a.txt": RAW_A.encode("utf-8")})
     out = tmp_path / "gold-\u00e9t\u00e9.jsonl"
-    args = [sys.executable, "-m", "qualtrace.refiqda", *gold_args(corpus, far, out)]
+    args = [sys.executable, "-m", "qualtrace.exchange.refiqda", *gold_args(corpus, far, out)]
     result = subprocess.run(args, capture_output=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr.decode()
     assert b"s\\xe9lection \\u201c0\\u201d" in result.stderr

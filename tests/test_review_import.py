@@ -11,8 +11,8 @@ import pytest
 from lxml import etree
 
 from conftest import MINI
-from qualtrace.codebook_exchange import guid
-from qualtrace.io import read_csv
+from qualtrace.exchange.codebook_formats import guid
+from qualtrace.common.io import read_csv
 from qualtrace.review.decisions import read_decisions, text_sha256
 from workflow_helpers import make_project, snakemake
 

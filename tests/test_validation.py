@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from qualtrace import SCHEMA_DIR
-from qualtrace import validation as v
-from qualtrace.validation import GoldError, GoldUnit
+from qualtrace.analysis import validation as v
+from qualtrace.analysis.validation import GoldError, GoldUnit
 
 SCHEMAS = SCHEMA_DIR
 
@@ -230,7 +230,7 @@ def test_no_gold_gives_empty_tables():
 
 
 def test_notebook_runs_standalone_without_gold(tmp_path, monkeypatch):
-    from qualtrace.io import read_csv, write_csv
+    from qualtrace.common.io import read_csv, write_csv
     raw, segments, documents = corpus()
     (tmp_path / "data" / "raw").mkdir(parents=True)
     (tmp_path / "data" / "raw" / "doc.txt").write_text(RAW, encoding="utf-8")

@@ -4,9 +4,9 @@ from glob import glob
 
 from snakemake.io import strip_wildcard_constraints
 
-from qualtrace.corpus import ingestion_batches
-from qualtrace.preflight import check_corpus
-from qualtrace.provenance import pin_source_date_epoch
+from qualtrace.corpus.discovery import ingestion_batches
+from qualtrace.common.preflight import check_corpus
+from qualtrace.audit.provenance import pin_source_date_epoch
 from qualtrace.review.decisions import REVIEW_GLOB, refuse_bad_decision_files
 
 # Outputs carry no clock time: dates come from SOURCE_DATE_EPOCH, by default the last commit's.

@@ -25,7 +25,7 @@ rule refiqda_project:
         mem_mb=lambda wildcards, input: max(1000, int(200 + 8 * input.size_mb)),
         runtime=10,
     shell:
-        "python -m qualtrace.refiqda --log {log:q} export --codebook {input.codebook:q}"
+        "python -m qualtrace.exchange.refiqda --log {log:q} export --codebook {input.codebook:q}"
         " --documents {input.documents:q} --segments {input.segments:q}"
         " --codings {input.codings:q} --facets {input.facets:q} --output {output:q}"
 
@@ -45,7 +45,7 @@ rule refiqda_codebook:
         mem_mb=1000,
         runtime=10,
     shell:
-        "python -m qualtrace.refiqda --log {log:q} codebook --codebook {input:q}"
+        "python -m qualtrace.exchange.refiqda --log {log:q} codebook --codebook {input:q}"
         " --qdc {output:q}"
 
 
@@ -64,5 +64,5 @@ rule taguette_codebook:
         mem_mb=1000,
         runtime=10,
     shell:
-        "python -m qualtrace.refiqda --log {log:q} codebook --codebook {input:q}"
+        "python -m qualtrace.exchange.refiqda --log {log:q} codebook --codebook {input:q}"
         " --taguette {output:q}"

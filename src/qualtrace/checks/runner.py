@@ -1,7 +1,7 @@
 """Run every check in a fixed order and turn results into table rows."""
 from __future__ import annotations
 
-from ..terminal import printable
+from ..common.terminal import printable
 from . import content, counts, integrity, review
 from .base import CheckResult, Tables
 

@@ -21,8 +21,8 @@ def _pairs(items: list[str]) -> dict[str, str]:
 
 
 def cmd_figures(args) -> str:
-    from ..codebook import load_codebook
-    from ..io import read_csv
+    from ..coding.codebook import load_codebook
+    from ..common.io import read_csv
     from .figures import charts, write_charts
 
     found = charts(load_codebook(args.codebook, terms=False), read_csv(args.theme_summary),

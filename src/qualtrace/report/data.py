@@ -10,8 +10,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..codebook import Codebook, load_codebook
-from ..io import read_csv, read_raw
+from ..coding.codebook import Codebook, load_codebook
+from ..common.io import read_csv, read_raw
 
 # Tables the report needs (named inputs of the report_source rule, without `.csv`).
 TABLES = ("documents", "segments", "codings", "facets", "theme_summary", "theme_cooccurrence",
@@ -106,7 +106,7 @@ def load(tables: dict[str, str], by_facet: dict[str, str], manifest: str, codebo
 
 def _gold_units(data: ReportData, gold: list[str]) -> list[str]:
     """Segment ids of every gold unit scored (the same units for each label set)."""
-    from ..validation import load_gold
+    from ..analysis.validation import load_gold
 
     raw = {Path(d["path"]).name: read_raw(d["path"]) for d in data.documents}
     label_sets = {"themes": [t.id for t in data.themes]}

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
-from ..io import atomic_write_text, spreadsheet_cell, write_csv
+from ..common.io import atomic_write_text, spreadsheet_cell, write_csv
 from . import (appendix, checks, crosstabs, findings, keypoints, overview, reading, review,
                themes, uncoded, validity)
 from .data import ReportData

@@ -206,7 +206,7 @@ def draw(chart: Chart) -> bytes:
 
 def write_charts(charts_: list[Chart], outputs: dict[str, str]) -> None:
     """Draw each chart to its output path (outputs: chart name -> path)."""
-    from ..io import atomic_write_bytes
+    from ..common.io import atomic_write_bytes
 
     missing = sorted(set(outputs) - {c.name for c in charts_})
     if missing:

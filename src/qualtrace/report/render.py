@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..io import atomic_write_bytes
+from ..common.io import atomic_write_bytes
 
 ENGINES = ("auto", "quarto", "pandoc")
 

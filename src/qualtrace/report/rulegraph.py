@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..io import atomic_write_bytes, atomic_write_text
+from ..common.io import atomic_write_bytes, atomic_write_text
 
 
 def rulegraph_dot(snakefile: str, directory: str, configfiles: list[str] = ()) -> str:

@@ -19,7 +19,7 @@ from glob import glob
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from ..io import InputError, atomic_write_bytes, csv_text
+from ..common.io import InputError, atomic_write_bytes, csv_text
 
 REVIEW_DIR = "data/review"
 REVIEW_GLOB = f"{REVIEW_DIR}/*.csv"
@@ -76,7 +76,7 @@ def check_reviewer(name: str) -> str:
 
 def label_vocabulary(codebook: Mapping) -> dict[str, list[str]]:
     """{'theme': theme ids, <facet id>: value ids} from a parsed codebook (YAML data)."""
-    from ..breakdowns import codebook_labels
+    from ..analysis.breakdowns import codebook_labels
 
     themes, facets = codebook_labels(codebook)
     return {THEME: list(themes), **{f: list(v) for f, v in facets.items()}}

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from ..coding import CODING_FIELDS, FACET_FIELDS, _natural
+from ..coding.engine import CODING_FIELDS, FACET_FIELDS, _natural
 from .decisions import THEME, Decision, text_sha256
 
 REVIEW_COLUMNS = ["status", "reviewer", "note"]

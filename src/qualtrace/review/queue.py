@@ -11,8 +11,8 @@ from pathlib import Path
 
 import yaml
 
-from ..coding import _natural
-from ..io import InputError, paused_gc, read_csv
+from ..coding.engine import _natural
+from ..common.io import InputError, paused_gc, read_csv
 from .decisions import (THEME, Decision, DecisionError, label_vocabulary, read_decisions,
                         review_files, text_sha256)
 

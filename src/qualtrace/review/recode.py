@@ -13,11 +13,11 @@ import hashlib
 from collections import defaultdict
 from pathlib import Path
 
-from ..codebook import load_codebook
-from ..io import InputError, read_csv, read_raw
-from ..refiqda_read import (GOLD_KEY_OF_FACET, _Labels, _normalise_text, _offset_map,
+from ..coding.codebook import load_codebook
+from ..common.io import InputError, read_csv, read_raw
+from ..exchange.qdpx_read import (GOLD_KEY_OF_FACET, _Labels, _normalise_text, _offset_map,
                             _segments_covered, read_qdpx)
-from ..corpus import doc_id_for
+from ..corpus.discovery import doc_id_for
 from .decisions import THEME, append_decisions, read_decisions, reviewer_file, text_sha256
 
 _FACET_OF_KEY = {"themes": THEME, **{key: facet for facet, key in GOLD_KEY_OF_FACET.items()}}

@@ -33,7 +33,7 @@ from operator import or_
 
 from .codebook import Codebook, CodebookError, Label, Rule
 from .context import OWN, UnitFacets, inherit_context
-from .io import paused_gc
+from ..common.io import paused_gc
 from .matcher import folded_text
 from .regex_budget import TermTimeout, regex_budget
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import yaml
 
-from . import SCHEMA_DIR
-from .io import formula_start
+from .. import SCHEMA_DIR
+from ..common.io import formula_start
 from .inflect import inflections
 from .matcher import Matcher, TermSyntaxError, term_regex
-from .yamlcheck import Reporter, load_with_positions, validate
+from ..common.yamlcheck import Reporter, load_with_positions, validate
 
 
 SCHEMA_PATH = SCHEMA_DIR / "codebook.schema.yaml"

@@ -9,7 +9,7 @@ import stat
 import unicodedata
 from pathlib import Path
 
-from .io import InputError, raw_path_problem
+from ..common.io import InputError, raw_path_problem
 
 SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 

@@ -174,8 +174,8 @@ def _segment(doc_id: str, number: int, block: Block, kind: str, section: str,
 
 def ingest_file(path: str, doc_id: str, rules: IngestRules) -> dict:
     """Read, decode and parse one raw file: its documents.csv row and its segments."""
-    from .corpus import same_text_key
-    from .io import decode_raw, read_raw_bytes, sha256_bytes
+    from .discovery import same_text_key
+    from ..common.io import decode_raw, read_raw_bytes, sha256_bytes
 
     data = read_raw_bytes(path)
     text = decode_raw(data, path)

@@ -46,10 +46,10 @@ from pathlib import Path
 
 from lxml import etree
 
-from . import SCHEMA_DIR as PACKAGE_SCHEMAS
-from .codebook_exchange import GUID_NAMESPACE, ORIGIN, PROJECT_NS, code_index, codes_element
-from .codebook_exchange import xml_text
-from .io import _UMASK, InputError, sha256_bytes
+from .. import SCHEMA_DIR as PACKAGE_SCHEMAS
+from .codebook_formats import GUID_NAMESPACE, ORIGIN, PROJECT_NS, code_index, codes_element
+from .codebook_formats import xml_text
+from ..common.io import _UMASK, InputError, sha256_bytes
 from .xmlguard import UnsafeXmlError, guarded
 
 NS = PROJECT_NS

@@ -30,14 +30,14 @@ import traceback
 import zipfile
 from pathlib import Path
 
-from .codebook_exchange import codebook_qdc, write_qdc, write_taguette_csv
-from .io import paused_gc
-from .refiqda_export import (SCHEMA_DIR, ProjectXml, XsdValidationError, build_project,
+from .codebook_formats import codebook_qdc, write_qdc, write_taguette_csv
+from ..common.io import paused_gc
+from .qdpx_export import (SCHEMA_DIR, ProjectXml, XsdValidationError, build_project,
                              source_date_epoch, validate_xml, write_project, write_qdpx,
                              zip_bytes)
-from .refiqda_read import (Coding, Project, anchor_for, open_archive, open_member,
+from .qdpx_read import (Coding, Project, anchor_for, open_archive, open_member,
                            project_member, qdpx_to_gold, read_qdpx)
-from .terminal import one_line
+from ..common.terminal import one_line
 
 __all__ = ["export_qdpx", "build_project", "zip_bytes", "write_qdpx", "read_qdpx",
            "qdpx_to_gold", "anchor_for", "validate_file", "validate_xml", "Project", "Coding",
@@ -62,8 +62,8 @@ def export_qdpx(output, *, codebook, documents, segments, codings, facets,
 
 
 def _export(output, validate, *, codebook, documents, segments, codings, facets, name) -> str:
-    from .codebook import load_codebook
-    from .io import read_csv, read_raw, sha256_file
+    from ..coding.codebook import load_codebook
+    from ..common.io import read_csv, read_raw, sha256_file
 
     cb = load_codebook(codebook, terms=False)
     tables = {"documents": documents, "segments": segments, "codings": codings,
@@ -111,7 +111,7 @@ def _cmd_export(args) -> str:
 
 
 def _cmd_codebook(args) -> str:
-    from .codebook import load_codebook
+    from ..coding.codebook import load_codebook
 
     cb = load_codebook(args.codebook, terms=False)
     done = []
@@ -129,8 +129,8 @@ def _cmd_codebook(args) -> str:
 def corpus_documents(config_path) -> dict[str, str]:
     """The corpus the workflow reads: doc_id -> path for config corpus.patterns, found by the
     workflow's own discovery (qualtrace.corpus.discover)."""
-    from .config import validate_config_file
-    from .corpus import discover
+    from ..common.config import validate_config_file
+    from ..corpus.discovery import discover
 
     return discover(validate_config_file(config_path)["corpus"]["patterns"])
 
@@ -194,8 +194,8 @@ def _log(path: str | None, text: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .codebook import CodebookError
-    from .io import InputError
+    from ..coding.codebook import CodebookError
+    from ..common.io import InputError
 
     args = build_parser().parse_args(argv)
     try:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Hashable, Iterable, Mapping, Sequence
 
-from qualtrace.breakdowns import codebook_labels
+from qualtrace.analysis.breakdowns import codebook_labels
 
 LABEL_SETS = ("themes", "stakeholders", "areas")
 # Where each label set's predictions live: codings.theme, or facets.value for one facet.

@@ -14,7 +14,7 @@ from pathlib import Path
 
 __all__ = ["stop", "check_config_files", "check_codebook", "check_corpus", "check_render"]
 
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parents[1]
 # Where a passing codebook (by content) and corpus (by names, sizes, mtimes) are remembered: an
 # empty file each, so a no-op run does not redo the work.
 STAMPS = Path("data") / "interim" / "validated"
@@ -44,9 +44,10 @@ def _fingerprint(codebook: Path, schema: Path) -> str:
     digest = hashlib.sha256()
     for path in (codebook, schema):
         digest.update(path.read_bytes() + b"\0")
-    for module in sorted(_PACKAGE.glob("*.py")) + sorted(_PACKAGE.glob("*.so")):
+    for module in sorted(_PACKAGE.rglob("*.py")):
         stat = module.stat()
-        digest.update(f"{module.name} {stat.st_size} {stat.st_mtime_ns}\n".encode())
+        name = module.relative_to(_PACKAGE)
+        digest.update(f"{name} {stat.st_size} {stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 
 
@@ -62,7 +63,7 @@ def check_codebook(path, schema_path) -> None:
     stamp = STAMPS / f"codebook-{key[:32]}"
     if stamp.exists():
         return
-    from .codebook import CodebookError, load_codebook
+    from ..coding.codebook import CodebookError, load_codebook
 
     try:
         load_codebook(codebook)
@@ -74,7 +75,7 @@ def check_codebook(path, schema_path) -> None:
 def check_corpus(patterns) -> dict[str, str]:
     """The corpus (doc_id -> path), or stop naming the file: a link or a path outside the
     project, a name Snakemake reads as a wildcard, two files with one id or one text."""
-    from .corpus import discover, refuse_duplicate_files
+    from ..corpus.discovery import discover, refuse_duplicate_files
     from .io import InputError
 
     try:
@@ -119,7 +120,7 @@ def check_render(config: dict, configfiles) -> None:
     Snakemake had deleted the report and report_numbers.csv they were to replace."""
     requested = config.get("render", {}).get("engine", "auto")
     if requested == "quarto":  # the only engine that can be missing; import only then
-        from .report.render import missing_engine
+        from ..report.render import missing_engine
 
         problem = missing_engine(requested)
         if problem:

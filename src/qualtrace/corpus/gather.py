@@ -6,7 +6,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from .ingest import DOCUMENT_FIELDS, SEGMENT_FIELDS
-from .io import InputError, write_csv
+from ..common.io import InputError, write_csv
 
 
 def normalise(text: str) -> str:

@@ -22,9 +22,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .codebook import DEFAULT_CODE_KINDS, load_codebook
-from .codebook_exchange import guid
-from .io import InputError, atomic_write_text, read_csv, read_raw
+from ..coding.codebook import DEFAULT_CODE_KINDS, load_codebook
+from .codebook_formats import guid
+from ..common.io import InputError, atomic_write_text, read_csv, read_raw
 from .xmlguard import UnsafeXmlError, check as check_prolog
 
 MIN_ANCHOR = 40  # SPEC: anchors are 40+ characters

@@ -18,8 +18,8 @@ import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
-from . import __version__
-from .io import atomic_write_bytes, atomic_write_text, csv_text, spreadsheet_cell
+from .. import __version__
+from ..common.io import atomic_write_bytes, atomic_write_text, csv_text, spreadsheet_cell
 
 # uuid5(NAMESPACE_URL, "qualtrace:refi-qda"); never change it, or every GUID changes.
 GUID_NAMESPACE = uuid.UUID("0fa1c177-af5e-53ea-9527-6a4dd2ca42d9")

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-from .io import read_csv, sha256_file
+from ..common.io import read_csv, sha256_file
 
 SOFTWARE = ["qualtrace", "snakemake", "PyYAML", "jsonschema", "matplotlib", "pypandoc-binary",
             "typst", "rocrate", "krippendorff", "numpy", "lxml"]

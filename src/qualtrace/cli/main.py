@@ -10,7 +10,7 @@ import os
 import sys
 import traceback
 
-from .io import InputError
+from ..common.io import InputError
 
 
 def _log(log_path: str | None, line: str) -> None:
@@ -20,8 +20,8 @@ def _log(log_path: str | None, line: str) -> None:
 
 
 def cmd_ingest(args) -> None:
-    from .ingest import IngestRules, ingest_file
-    from .io import write_json
+    from ..corpus.ingest import IngestRules, ingest_file
+    from ..common.io import write_json
 
     if len(args.path) != len(args.doc_id):
         raise InputError(f"ingest: {len(args.path)} paths but {len(args.doc_id)} --doc-id values; "
@@ -35,16 +35,16 @@ def cmd_ingest(args) -> None:
 
 
 def cmd_gather_segments(args) -> None:
-    from .gather import gather
+    from ..corpus.gather import gather
 
     gather(args.parsed, args.documents, args.segments)
     return f"{len(args.parsed)} documents gathered"
 
 
 def cmd_code(args) -> None:
-    from .codebook import load_codebook
-    from .coding import CODING_FIELDS, FACET_FIELDS, code_segments
-    from .io import read_csv, read_raw, write_csv
+    from ..coding.codebook import load_codebook
+    from ..coding.engine import CODING_FIELDS, FACET_FIELDS, code_segments
+    from ..common.io import read_csv, read_raw, write_csv
 
     codebook = load_codebook(args.codebook)
     documents = read_csv(args.documents)
@@ -56,9 +56,9 @@ def cmd_code(args) -> None:
 
 
 def cmd_review_merge(args) -> str:
-    from .io import paused_gc, read_csv, write_csv
-    from .review.decisions import load_vocabulary, read_decisions
-    from .review.merge import (OUTCOME_FIELDS, REVIEWED_CODING_FIELDS, REVIEWED_FACET_FIELDS,
+    from ..common.io import paused_gc, read_csv, write_csv
+    from ..review.decisions import load_vocabulary, read_decisions
+    from ..review.merge import (OUTCOME_FIELDS, REVIEWED_CODING_FIELDS, REVIEWED_FACET_FIELDS,
                                Policy, merge)
 
     decisions = read_decisions(args.decisions, load_vocabulary(args.codebook))
@@ -73,11 +73,11 @@ def cmd_review_merge(args) -> str:
 
 
 def cmd_check(args) -> str:
-    from .checks import CHECK_FIELDS, ITEM_FIELDS
-    from .checks.load import load_tables
-    from .checks.runner import ChecksFailed, run_checks
-    from .codebook import load_codebook
-    from .io import write_csv
+    from ..checks import CHECK_FIELDS, ITEM_FIELDS
+    from ..checks.load import load_tables
+    from ..checks.runner import ChecksFailed, run_checks
+    from ..coding.codebook import load_codebook
+    from ..common.io import write_csv
 
     tables = load_tables(args.documents, args.segments, args.codings, args.facets,
                          args.breakdowns, load_codebook(args.codebook, terms=False),
@@ -97,8 +97,8 @@ def cmd_check(args) -> str:
 
 
 def cmd_check_gate(args) -> str:
-    from .checks.runner import failed_errors
-    from .io import atomic_write_text, read_csv
+    from ..checks.runner import failed_errors
+    from ..common.io import atomic_write_text, read_csv
 
     checks = read_csv(args.checks)
     errors = failed_errors(checks, read_csv(args.items))
@@ -113,8 +113,8 @@ def cmd_trace(args) -> int:
     """Exit 0 verified, 1 not verified, 2 the query names nothing (or is ambiguous). Printing
     never changes that: any locale (what it cannot encode is escaped), and a reader that went
     away (`| head`) is not an error."""
-    from .terminal import one_line, stdout_is_utf8, tolerant_stdout
-    from .trace import TraceError, as_json, as_text, trace
+    from ..common.terminal import one_line, stdout_is_utf8, tolerant_stdout
+    from ..audit.trace import TraceError, as_json, as_text, trace
 
     tolerant_stdout()
     try:
@@ -138,8 +138,8 @@ def cmd_trace(args) -> int:
 
 
 def cmd_manifest(args) -> str:
-    from .io import write_json
-    from .provenance import run_manifest
+    from ..common.io import write_json
+    from ..audit.provenance import run_manifest
 
     write_json(args.output, run_manifest(args.documents, args.codebook, args.config,
                                          args.review_decisions))
@@ -148,7 +148,7 @@ def cmd_manifest(args) -> str:
 
 def cmd_import_gold(args) -> int:
     """`python -m qualtrace.refiqda import-gold`, whose one-line errors and exit 2 it keeps."""
-    from . import refiqda
+    from ..exchange import refiqda
 
     forwarded = ["import-gold", args.qdpx, "--output", args.output, "--config", args.config,
                  "--segments", args.segments, "--codebook", args.codebook]
@@ -167,14 +167,14 @@ def _default_reviewer() -> str:
 
 
 def cmd_review(args) -> str:
-    from .review.app import serve
+    from ..review.app import serve
 
     serve(args.directory, args.reviewer, args.port, not args.no_browser)
     return "review app stopped"
 
 
 def cmd_import_review(args) -> str:
-    from .review.recode import import_review
+    from ..review.recode import import_review
 
     decisions, skipped = import_review(
         args.qdpx, args.reviewer, ours=args.ours, raw_dir=args.raw_dir,
@@ -310,7 +310,7 @@ def _user_error(err: Exception) -> bool:
 
     The codebook module (PyYAML, jsonschema) is not imported just to name its error: a job that
     never loaded it cannot have raised it, and small jobs (ingest) start faster without it."""
-    codebook = sys.modules.get(f"{__package__}.codebook")
+    codebook = sys.modules.get("qualtrace.coding.codebook")
     return isinstance(err, InputError) or (
         codebook is not None and isinstance(err, codebook.CodebookError))
 

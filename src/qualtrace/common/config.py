@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from . import SCHEMA_DIR
+from .. import SCHEMA_DIR
 from .yamlcheck import KEY, load_file, load_with_positions, validate
 
 __all__ = ["ConfigError", "SCHEMA_PATH", "validate_config_file", "validate_config_text"]
@@ -67,7 +67,7 @@ def _check_regexes(rep, data) -> None:
 def _check_severity_names(rep, data) -> None:
     """checks.severity may only name checks that exist (the checks job would fail later, and
     a failed job deletes the tables it would have replaced)."""
-    from .checks.runner import DEFAULT_SEVERITY
+    from ..checks.runner import DEFAULT_SEVERITY
 
     checks = data.get("checks") if isinstance(data, dict) else None
     severity = checks.get("severity") if isinstance(checks, dict) else None

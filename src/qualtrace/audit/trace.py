@@ -16,9 +16,9 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .io import InputError, read_csv, read_raw_bytes
-from .spans import line_column
-from .terminal import printable
+from ..common.io import InputError, read_csv, read_raw_bytes
+from ..corpus.spans import line_column
+from ..common.terminal import printable
 
 
 class TraceError(Exception):
