@@ -40,22 +40,4 @@ include: "workflow/rules/report.smk"
 rule all:
     default_target: True
     input:
-        "data/processed/documents.csv",
-        "data/processed/segments.csv",
-        "data/processed/codings.csv",
-        "data/processed/facets.csv",
-        "data/processed/review_decisions.csv",
-        "data/processed/theme_summary.csv",
-        "data/processed/theme_cooccurrence.csv",
-        "data/processed/theme_by_stakeholder.csv",
-        "data/processed/theme_by_area.csv",
-        "data/processed/coding_validation.csv",
-        "data/processed/coding_disagreements.csv",
-        "data/processed/checks.csv",
-        "data/processed/checks_passed.txt",
-        "reports/qualtrace.qdpx",
-        "reports/codebook.qdc",
-        "reports/codebook_taguette.csv",
-        REPORT_OUTPUTS,
-        "reports/provenance.json",
-        "ro-crate-metadata.json",
+        final_outputs,

@@ -30,6 +30,7 @@ import sys
 
 import yaml
 
+from qualtrace import layout
 from qualtrace.analysis import breakdowns
 from qualtrace.common.io import tee_stderr_to, read_csv, write_csv
 
@@ -38,9 +39,9 @@ try:
     inputs, outputs = dict(smk.input.items()), dict(smk.output.items())
     tee_stderr_to(smk.log[0])
 except NameError:
-    inputs = {"segments": "data/processed/segments.csv", "codings": "data/processed/codings.csv",
-              "facets": "data/processed/facets.csv", "codebook": "config/codebook.yaml"}
-    outputs = {name: f"data/processed/{name}.csv" for name in
+    inputs = {name: layout.table(name) for name in ("segments", "codings", "facets")}
+    inputs["codebook"] = "config/codebook.yaml"
+    outputs = {name: layout.table(name) for name in
                ("theme_summary", "theme_cooccurrence", "theme_by_stakeholder", "theme_by_area")}
 
 # %%

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import yaml
 
+from qualtrace import layout
 from qualtrace.analysis import validation
 from qualtrace.common.io import tee_stderr_to, read_csv, read_raw, write_csv
 
@@ -44,12 +45,12 @@ try:
     gold_paths = list(smk.input.get("gold", []))
     tuned = list(smk.params.get("tuned", []))
 except NameError:
-    inputs = {name: f"data/processed/{name}.csv"
+    inputs = {name: layout.table(name)
               for name in ("segments", "documents", "codings", "facets")}
     inputs["codebook"] = "config/codebook.yaml"
-    outputs = {name: f"data/processed/{name}.csv" for name in
+    outputs = {name: layout.table(name) for name in
                ("coding_validation", "coding_disagreements", "coding_validation_by_set")}
-    gold_paths = sorted(map(str, Path("data/gold").glob("*.jsonl")))
+    gold_paths = sorted(map(str, Path(layout.GOLD_DIR).glob("*.jsonl")))
     tuned = []
 if isinstance(gold_paths, str):  # a single named file arrives as a plain string
     gold_paths = [gold_paths]

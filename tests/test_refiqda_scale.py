@@ -17,7 +17,8 @@ import pytest
 
 from qualtrace.coding.codebook import load_codebook
 from qualtrace.exchange.codebook_formats import codebook_qdc, guid
-from qualtrace.exchange.refiqda import export_qdpx, main
+from qualtrace.cli.main import main
+from qualtrace.exchange.refiqda import export_qdpx
 from qualtrace.exchange.qdpx_export import (ProjectXml, XsdValidationError, _guid, _write_zip,
                                       build_project, validate_xml, write_project, zip_bytes)
 
@@ -290,7 +291,7 @@ def test_command_line_reports_an_invalid_export(data, tmp_path, monkeypatch, cap
     out = tmp_path / "bad.qdpx"
     log = tmp_path / "export.log"
     args = [f"--{k}={v}" for k, v in data["paths"].items()]
-    assert main(["--log", str(log), "export", *args, f"--output={out}"]) == 2
+    assert main(["--log", str(log), "export", "qdpx", *args, f"--output={out}"]) == 2
     message = capsys.readouterr().err
     assert "error:" in message and "not valid against Project.xsd" in message
     assert "nothing was written" in message and not out.exists()
@@ -328,7 +329,7 @@ def test_codebook_command_refuses_an_invalid_qdc(tmp_path, monkeypatch, capsys):
     data = make_corpus(tmp_path)
     monkeypatch.setattr(refiqda, "codebook_qdc", lambda cb: b"<CodeBook />")
     out = tmp_path / "codebook.qdc"
-    assert main(["codebook", f"--codebook={data['paths']['codebook']}", f"--qdc={out}"]) == 2
+    assert main(["export", "qdc", f"--codebook={data['paths']['codebook']}", f"--output={out}"]) == 2
     assert f"{out}: not written, it is not valid against Codebook.xsd at line 1: " in \
         capsys.readouterr().err
     assert not out.exists()

@@ -1,7 +1,7 @@
 """Theme breakdowns whose every count is backed by the ids it counts.
 
 All functions are pure: they take rows as read from CSV (lists of dicts of strings) and return
-rows ready for `qualtrace.io.write_csv`. Each count column travels with an id column
+rows ready for `qualtrace.common.io.write_csv`. Each count column travels with an id column
 (`n_segments` with `segment_ids`, `n_documents` with `doc_ids`, ...) so a reviewer can recompute
 any number from the table itself; `verify_counts` checks exactly that.
 

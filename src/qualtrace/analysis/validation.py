@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Hashable, Iterable, Mapping, Sequence
 
-from qualtrace.analysis.breakdowns import codebook_labels
+from ..common.io import InputError
+from .breakdowns import codebook_labels
 
 LABEL_SETS = ("themes", "stakeholders", "areas")
 # Where each label set's predictions live: codings.theme, or facets.value for one facet.
@@ -38,7 +39,7 @@ DISAGREEMENT_FIELDS = ["segment_id", "doc_id", "label_set", "label", "error", "i
 MACRO, MICRO = "__macro__", "__micro__"
 
 
-class GoldError(ValueError):
+class GoldError(InputError, ValueError):
     """A gold annotation that cannot be used; the message starts with `file:line:`."""
 
 

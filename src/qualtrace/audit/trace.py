@@ -7,7 +7,7 @@ raw file as it is now: the file's sha256 must equal documents.csv and the text m
 its span. Anything that does not verify makes the command exit non-zero.
 
 The human output shows source text as data: control characters (ESC, BEL, C1, bidi overrides)
-are printed escaped (qualtrace.terminal), so a source file cannot drive the reader's terminal.
+are printed escaped (qualtrace.common.terminal), so a source file cannot drive the reader's terminal.
 """
 from __future__ import annotations
 
@@ -16,12 +16,13 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .. import layout
 from ..common.io import InputError, read_csv, read_raw_bytes
 from ..corpus.spans import line_column
 from ..common.terminal import printable
 
 
-class TraceError(Exception):
+class TraceError(InputError):
     """The id names nothing the pipeline produced."""
 
 
@@ -54,19 +55,19 @@ class Workspace:
 
     def __init__(self, root: str | Path = "."):
         self.root = Path(root)
-        self.processed = self.root / "data" / "processed"
         self._cache: dict[str, list[dict]] = {}
 
     def table(self, name: str) -> list[dict]:
         if name not in self._cache:
-            path = self.processed / f"{name}.csv"
+            path = self.root / layout.table(name)
             if not path.is_file():
                 raise TraceError(f"{path} does not exist; run the workflow first")
             self._cache[name] = read_csv(path)
         return self._cache[name]
 
     def facets(self) -> list[str]:
-        return sorted(p.stem[len("theme_by_"):] for p in self.processed.glob("theme_by_*.csv"))
+        return sorted(p.stem[len(layout.BY_FACET_PREFIX):]
+                      for p in self.root.glob(layout.by_facet("*")))
 
 
 def _resolve(ws: Workspace, words: list[str]) -> tuple[str, list[str], dict[str, tuple]]:
@@ -94,7 +95,7 @@ def _resolve(ws: Workspace, words: list[str]) -> tuple[str, list[str], dict[str,
     seg_id, _, theme = ident.rpartition(":")
     if seg_id in segments:
         return _coding(ws, seg_id, theme)
-    numbers = ws.processed / "report_numbers.csv"
+    numbers = ws.root / layout.table("report_numbers")
     if numbers.is_file():
         for row in read_csv(numbers):
             if row["item_id"] == ident:

@@ -1,4 +1,11 @@
-"""Command line: the entry points the workflow's shell rules call, and `trace` for auditors.
+"""`qualtrace`: one command, a subcommand per pipeline stage. The workflow's shell rules call
+it (`python -m qualtrace --log LOG <subcommand> ...`); researchers and auditors use `review`,
+`import-review`, `import-gold`, `validate` and `trace` directly.
+
+One error policy for every subcommand: bad input (an InputError, or a file that cannot be read)
+prints `qualtrace: error: FILE:PLACE: message` on one line and exits 2, with no traceback; any
+other exception is a bug and keeps its traceback. With `--log FILE` the summary line, the error
+or the traceback also goes to FILE (rewritten on each run: one job, one log).
 
 Imports stay inside the subcommands so a small per-document job starts fast.
 """
@@ -10,13 +17,8 @@ import os
 import sys
 import traceback
 
+from .. import layout
 from ..common.io import InputError
-
-
-def _log(log_path: str | None, line: str) -> None:
-    if log_path:
-        with open(log_path, "a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
 
 
 def cmd_ingest(args) -> None:
@@ -100,10 +102,12 @@ def cmd_check_gate(args) -> str:
     from ..checks.runner import failed_errors
     from ..common.io import atomic_write_text, read_csv
 
+    from ..checks.runner import ErrorChecksFailed
+
     checks = read_csv(args.checks)
     errors = failed_errors(checks, read_csv(args.items))
     if errors:
-        raise InputError(f"{errors}\n(all of them in {args.checks} and {args.items})")
+        raise ErrorChecksFailed(f"{errors}\n(all of them in {args.checks} and {args.items})")
     passed = sorted(c["check_id"] for c in checks if c["severity"] == "error")
     atomic_write_text(args.output, f"error-severity checks passed: {', '.join(passed)}\n")
     return f"{len(passed)} error-severity checks passed"
@@ -113,15 +117,11 @@ def cmd_trace(args) -> int:
     """Exit 0 verified, 1 not verified, 2 the query names nothing (or is ambiguous). Printing
     never changes that: any locale (what it cannot encode is escaped), and a reader that went
     away (`| head`) is not an error."""
-    from ..common.terminal import one_line, stdout_is_utf8, tolerant_stdout
-    from ..audit.trace import TraceError, as_json, as_text, trace
+    from ..audit.trace import as_json, as_text, trace
+    from ..common.terminal import stdout_is_utf8, tolerant_stdout
 
     tolerant_stdout()
-    try:
-        description, passages = trace(args.ids, args.directory)
-    except TraceError as err:
-        print(f"qualtrace trace: {one_line(err)}", file=sys.stderr)
-        return 2
+    description, passages = trace(args.ids, args.directory)  # TraceError: exit 2
     code = 0 if all(p.ok for p in passages) else 1
     if args.json:  # ASCII escapes where the terminal is not UTF-8: still the same JSON
         text = json.dumps(as_json(description, passages), ensure_ascii=not stdout_is_utf8(),
@@ -146,13 +146,21 @@ def cmd_manifest(args) -> str:
     return f"manifest of {args.documents}"
 
 
-def cmd_import_gold(args) -> int:
-    """`python -m qualtrace.refiqda import-gold`, whose one-line errors and exit 2 it keeps."""
-    from ..exchange import refiqda
+def study(args) -> tuple[dict[str, str], str]:
+    """The corpus (doc_id -> path, found by the workflow's own discovery from the config's
+    corpus.patterns) and the codebook (--codebook, else the config's) of a run directory."""
+    from ..common.config import validate_config_file
+    from ..corpus.discovery import discover
 
-    forwarded = ["import-gold", args.qdpx, "--output", args.output, "--config", args.config,
-                 "--segments", args.segments, "--codebook", args.codebook]
-    return refiqda.main(forwarded + (["--all-units"] if args.all_units else []))
+    config = validate_config_file(args.config)
+    return discover(config["corpus"]["patterns"]), args.codebook or config["codebook"]
+
+
+def warn(message: str) -> None:
+    """A note about input that was skipped, not an error (the command goes on)."""
+    from ..common.terminal import one_line
+
+    print(f"qualtrace: warning: {one_line(message)}", file=sys.stderr)
 
 
 def _default_reviewer() -> str:
@@ -176,23 +184,24 @@ def cmd_review(args) -> str:
 def cmd_import_review(args) -> str:
     from ..review.recode import import_review
 
+    documents, codebook = study(args)
     decisions, skipped = import_review(
-        args.qdpx, args.reviewer, ours=args.ours, raw_dir=args.raw_dir,
-        segments_csv=args.segments, codebook=args.codebook)
+        args.qdpx, args.reviewer, documents=documents, ours=args.ours,
+        segments_csv=args.segments, codebook=codebook)
     for message in skipped:
-        print(f"qualtrace import-review: note: {message}", file=sys.stderr)
+        warn(message)
     counts = {w: sum(d["decision"] == w for d in decisions) for w in ("reject", "add")}
-    summary = (f"{args.qdpx}: {counts['reject']} codings removed and {counts['add']} added "
-               f"compared with {args.ours}; written to data/review/{args.reviewer}.csv. Run "
-               "`snakemake --cores 4` to regenerate.")
-    print(summary)
-    return summary
+    return (f"{args.qdpx}: {counts['reject']} codings removed and {counts['add']} added "
+            f"compared with {args.ours}; written to {layout.review_file(args.reviewer)}. Run "
+            "`snakemake --cores 4` to regenerate.")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qualtrace", description=__doc__)
-    parser.add_argument("--log", help="also append errors to this file")
-    sub = parser.add_subparsers(dest="command", required=True)
+    from . import exchange, report
+
+    parser = argparse.ArgumentParser(prog="qualtrace", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--log", help="write the summary, the error or the traceback to this file")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     ingest = sub.add_parser(
         "ingest", help="parse raw documents into segments (JSON)",
@@ -220,8 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     merger = sub.add_parser(
         "review-merge", help="apply review decisions: codings.csv, facets.csv (reviewed)",
-        description="Merge the rules' coding with the decisions in data/review/*.csv (SPEC, "
-                    "Researcher review).")
+        description=f"Merge the rules' coding with the decisions in {layout.REVIEW_GLOB} "
+                    "(SPEC, Researcher review).")
     for name in ("codebook", "segments", "codings-auto", "facets-auto", "codings", "facets",
                  "outcomes"):
         merger.add_argument(f"--{name}", required=True)
@@ -250,29 +259,16 @@ def build_parser() -> argparse.ArgumentParser:
     manifest.add_argument("--codebook", required=True)
     manifest.add_argument("--config", nargs="+", required=True)
     manifest.add_argument("--review-decisions", nargs="*", default=[],
-                          help="the review decision files (data/review/*.csv)")
+                          help=f"the review decision files ({layout.REVIEW_GLOB})")
     manifest.add_argument("--output", required=True)
     manifest.set_defaults(func=cmd_manifest)
-
-    gold = sub.add_parser(
-        "import-gold", help="read a REFI-QDA project's codings back as a gold file (SPEC)",
-        description="Read a .qdpx that a human (re)coded in NVivo, ATLAS.ti, MAXQDA or "
-                    "QualCoder and write data/gold-style JSONL (one unit per coded segment).")
-    gold.add_argument("qdpx")
-    gold.add_argument("--output", required=True, help="e.g. data/gold/recoded.jsonl")
-    gold.add_argument("--config", default="config/config.yaml",
-                      help="the workflow config: its corpus.patterns name the documents")
-    gold.add_argument("--segments", default="data/processed/segments.csv")
-    gold.add_argument("--codebook", default="config/codebook.yaml")
-    gold.add_argument("--all-units", action="store_true",
-                      help="also write units the coder left without any code")
-    gold.set_defaults(func=cmd_import_gold, returns_code=True)
 
     review = sub.add_parser(
         "review", help="start the local review app (accept, reject, add codings, with memos)",
         description="A web app on 127.0.0.1 only; the first line printed is its URL, with a "
                     "random token that every request must carry. Decisions are saved at once "
-                    "to data/review/<reviewer>.csv; run `snakemake --cores 4` afterwards.")
+                    f"to {layout.review_file('<reviewer>')}; run `snakemake --cores 4` "
+                    "afterwards.")
     review.add_argument("--reviewer", default=_default_reviewer(),
                         help="your name; names the decision file (default: your login)")
     review.add_argument("--port", type=int, default=0, help="default: any free port")
@@ -283,14 +279,13 @@ def build_parser() -> argparse.ArgumentParser:
     recode = sub.add_parser(
         "import-review", help="a recoded REFI-QDA project -> review decisions",
         description="Compare a .qdpx recoded in another tool (e.g. our export reworked in "
-                    "QualCoder or NVivo) with our export and append the differences to "
-                    "data/review/<reviewer>.csv as reject/add decisions.")
+                    f"QualCoder or NVivo) with our export and append the differences to "
+                    f"{layout.review_file('<reviewer>')} as reject/add decisions. Sources are "
+                    "matched to the corpus the config names, as `import-gold` does.")
     recode.add_argument("qdpx")
     recode.add_argument("--reviewer", required=True)
-    recode.add_argument("--ours", default="reports/qualtrace.qdpx", help="our export")
-    recode.add_argument("--raw-dir", default="data/raw")
-    recode.add_argument("--segments", default="data/processed/segments.csv")
-    recode.add_argument("--codebook", default="config/codebook.yaml")
+    add_study_arguments(recode)
+    recode.add_argument("--ours", default=layout.QDPX, help="our export")
     recode.set_defaults(func=cmd_import_review)
 
     tracer = sub.add_parser(
@@ -301,34 +296,73 @@ def build_parser() -> argparse.ArgumentParser:
     tracer.add_argument("ids", nargs="+")
     tracer.add_argument("--json", action="store_true", help="machine-readable output")
     tracer.add_argument("--directory", default=".", help="the run directory (default: .)")
-    tracer.set_defaults(func=cmd_trace, returns_code=True)
+    tracer.set_defaults(func=cmd_trace)
+
+    exchange.add_commands(sub)
+    report.add_commands(sub)
     return parser
 
 
-def _user_error(err: Exception) -> bool:
-    """An error in the user's input or codebook (reported in one line, no traceback).
+def add_study_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where a command that reads a built run finds its corpus, codebook and segments."""
+    parser.add_argument("--config", default=layout.CONFIG,
+                        help="the workflow config: its corpus.patterns name the documents")
+    parser.add_argument("--codebook", help="default: the config's `codebook`")
+    parser.add_argument("--segments", default=layout.table("segments"))
 
-    The codebook module (PyYAML, jsonschema) is not imported just to name its error: a job that
-    never loaded it cannot have raised it, and small jobs (ingest) start faster without it."""
-    codebook = sys.modules.get("qualtrace.coding.codebook")
-    return isinstance(err, InputError) or (
-        codebook is not None and isinstance(err, codebook.CodebookError))
+
+def bad_input(err: BaseException) -> str | None:
+    """What to tell the user about an error in their input, or None: a bug (its traceback
+    shows). Every stage raises InputError (or a subclass) for bad input; a file that cannot be
+    opened is an OSError naming it."""
+    if isinstance(err, InputError):
+        return str(err)
+    if isinstance(err, OSError) and err.filename is not None:
+        return f"{err.filename}: {err.strerror or err}"
+    return None
+
+
+def error_text(err: BaseException, message: str) -> str:
+    """`qualtrace: error: ...` as printable text: one line, or one line per problem for an
+    error that lists several. Source text and file names are data, never terminal control."""
+    from ..common.terminal import one_line, printable
+
+    if getattr(err, "listing", False):
+        body = "\n".join(printable(line) for line in message.splitlines())
+    else:
+        body = one_line(message)
+    return f"qualtrace: error: {body}"
+
+
+def _log(log_path: str | None, text: str) -> None:
+    if log_path:
+        with open(log_path, "a", encoding="utf-8") as handle:
+            handle.write(text + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand. A subcommand returns its summary line (exit 0) or, for `trace`,
+    its exit code."""
     args = build_parser().parse_args(argv)
     if args.log:  # one job, one log: never mix in a previous run's lines
+        os.makedirs(os.path.dirname(args.log) or ".", exist_ok=True)
         open(args.log, "w", encoding="utf-8").close()
-    if getattr(args, "returns_code", False):
-        return args.func(args)
     try:
-        summary = args.func(args)
+        outcome = args.func(args)
     except Exception as err:
-        if not _user_error(err):
+        message = bad_input(err)
+        if message is None:
             _log(args.log, traceback.format_exc())
             raise
-        print(f"qualtrace: error: {err}", file=sys.stderr)
-        _log(args.log, f"error: {err}")
-        return 1
-    _log(args.log, summary or "done")
+        text = error_text(err, message)
+        print(text, file=sys.stderr)
+        _log(args.log, text)
+        return 2
+    if isinstance(outcome, int):
+        return outcome
+    summary = outcome or "done"
+    if args.log:
+        _log(args.log, summary)
+    else:
+        print(summary)
     return 0

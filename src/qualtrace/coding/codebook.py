@@ -2,9 +2,9 @@
 
 Validation reports `file:line:col: what is wrong` because the codebook is edited by researchers:
 an error that says only "invalid" costs them an afternoon. YAML is composed (not just loaded) so
-every key and value keeps its position (qualtrace.yamlcheck); the JSON-Schema catches shape
+every key and value keeps its position (qualtrace.common.yamlcheck); the JSON-Schema catches shape
 errors, then semantic checks catch what a schema cannot (duplicate ids, unknown references, terms
-that do not compile). Terms and the matcher that finds them live in qualtrace.matcher.
+that do not compile). Terms and the matcher that finds them live in qualtrace.coding.matcher.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from .. import SCHEMA_DIR
-from ..common.io import formula_start
+from ..common.io import InputError, formula_start
 from .inflect import inflections
 from .matcher import Matcher, TermSyntaxError, term_regex
 from ..common.yamlcheck import Reporter, load_with_positions, validate
@@ -28,7 +28,7 @@ DEFAULT_WITHIN = 8
 REQUIRES_WITHIN = 200
 
 
-class CodebookError(ValueError):
+class CodebookError(InputError, ValueError):
     """A codebook that cannot be used; the message names file, line and problem."""
 
 
@@ -103,7 +103,7 @@ class Facet:
     inherit_rule: str | None = None
     inherit_kinds: frozenset = frozenset()
     # Units with no value of their own take the values their section or chapter attributes
-    # (qualtrace.coding.inherit_context); None when the facet has no `context:`.
+    # (qualtrace.coding.context.inherit_context); None when the facet has no `context:`.
     context: "Context | None" = None
 
 
@@ -126,7 +126,7 @@ class Codebook:
     matcher: Matcher
     code_kinds: frozenset
     raw: dict
-    # The coding engine compiled from this codebook (qualtrace.coding), made on first use.
+    # The coding engine compiled from this codebook (qualtrace.coding.engine), made on first use.
     engine: object = field(default=None, init=False, repr=False, compare=False)
 
     def eager_regex_terms(self) -> list[int]:
@@ -202,7 +202,7 @@ class _Compiler:
         self.rule_ids: dict[str, tuple] = {}
         self.rule_count = 0
         self.defaults = self.data.get("settings", {})
-        # plain terms also match the plural and verb forms of their last word (qualtrace.inflect)
+        # plain terms also match the plural and verb forms of their last word (qualtrace.coding.inflect)
         self.inflect = self.defaults.get("inflect", True)
         self.terms_real = terms
 

@@ -9,7 +9,7 @@ reader is sent to is the earliest place the point is made.
 
 How it stays fast (the coding stage is meant to run at several MB/s on one core):
 - each document gets one pass of the term matcher, and every unit's hits are cut from it
-  (qualtrace.matcher.DocumentScan), filed straight under the groups of terms rules ask about
+  (qualtrace.coding.matcher.DocumentScan), filed straight under the groups of terms rules ask about
   (`Matcher.keyed`): a group's sorted hits are read, never gathered term by term;
 - which groups of terms occur in a unit is one bit mask, so a rule is looked at only when its
   trigger group and all its groups of plain terms have hits, and "is a veto about?" is one AND;
@@ -18,7 +18,7 @@ How it stays fast (the coding stage is meant to run at several MB/s on one core)
 - a proximity rule looks for its earliest pair directly instead of listing every pair, and a
   unit's sentence breaks are found once, on first use;
 - regex terms run as case-sensitive twins over the lower-cased text where that is exact, and
-  not at all in a unit that lacks literals every match holds (qualtrace.matcher.TwinScan);
+  not at all in a unit that lacks literals every match holds (qualtrace.coding.matcher.TwinScan);
   checks for hits of regex terms that are never scanned into a unit are left out (`Engine`);
 - rows are written in their sorted order, so no sort is needed after.
 None of this changes an answer: tests/test_coding.py and tests/test_coding_speed.py check the
@@ -168,7 +168,7 @@ class _Unit:
 
     def regex(self, t: int):
         """(pattern, text) to look for regex term `t` in: its case-sensitive twin over the
-        lower-cased text where that gives the same matches (see qualtrace.matcher); None when
+        lower-cased text where that gives the same matches (see qualtrace.coding.matcher); None when
         the lower-cased text lacks literals every match of the twin holds."""
         known = self._rx
         if known is None:
@@ -793,7 +793,7 @@ def _whole(text: str, rule: str) -> Evidence:
 _DIGITS = re.compile(r"(\d+)")
 
 
-def _natural(segment_id: str):
+def segment_sort_key(segment_id: str):
     return [int(p) if p.isdigit() else p for p in _DIGITS.split(segment_id)]
 
 
@@ -823,7 +823,7 @@ def _code_segments(segments, raw_texts: dict, codebook: Codebook):
     scans: dict[str, object] = {}
     code_kinds = codebook.code_kinds
     # Document order matters (list items inherit from the unit before them), so impose it.
-    ordered = sorted((((r["doc_id"], _natural(r["segment_id"])), r) for r in segments),
+    ordered = sorted((((r["doc_id"], segment_sort_key(r["segment_id"])), r) for r in segments),
                      key=lambda kr: kr[0])
     eager_set = frozenset(eager)
     attribution = engine.attribution
@@ -925,7 +925,7 @@ def _code_segments(segments, raw_texts: dict, codebook: Codebook):
         flush(doc, raw)
     if tied:  # segments with equal keys: their rows sort together, stably, as one segment's
         def key(row):
-            return (row["doc_id"], _natural(row["segment_id"]))
+            return (row["doc_id"], segment_sort_key(row["segment_id"]))
         codings.sort(key=lambda r: (key(r), r["theme"]))
         facet_rows.sort(key=lambda r: (key(r), r["facet"], r["value"]))
     return codings, facet_rows

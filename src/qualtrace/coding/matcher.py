@@ -31,7 +31,7 @@ _WORD_CHAR = re.compile(r"\w")
 # Nested quantifiers such as (a+)+ can backtrack exponentially; the commonest form is refused
 # up front, with its own message. (Bounded outer repeats like (?:\w+\s+){0,3} are fine: at most
 # a few alternatives per start.) This only catches a form: what stops every other one, such as
-# (a|a)+b or (a+b?)+$, is the time budget regex terms run under (qualtrace.regex_budget).
+# (a|a)+b or (a+b?)+$, is the time budget regex terms run under (qualtrace.coding.regex_budget).
 _NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}]\)(?:[+*]|\{\d*,\})")
 
 
@@ -593,7 +593,7 @@ class Matcher:
                     stop: int | None = None) -> list[tuple[int, int]]:
         """The spans of the non-empty matches of regex term t in text[pos:endpos] (those
         starting before `stop`, if given), `rx` being the term's pattern or its twin, within
-        the regex budget (qualtrace.regex_budget)."""
+        the regex budget (qualtrace.coding.regex_budget)."""
         running.term = (self, t)
         running.since = running.ticks
         try:

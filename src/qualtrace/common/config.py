@@ -2,7 +2,7 @@
 problem: an unknown key (with a did-you-mean hint), a wrong type, a bad enum value, a missing
 key, and, beyond what JSON-Schema can say, an ingestion regex that does not compile.
 
-The Snakefile checks each config file this way (qualtrace.preflight) before Snakemake reads it
+The Snakefile checks each config file this way (qualtrace.common.preflight) before Snakemake reads it
 and before Snakemake's own `validate()`, so a typo stops the build with
 `config/config.yaml:31:7: ...` instead of a schema dump.
 """
@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from .. import SCHEMA_DIR
+from .io import InputError
 from .yamlcheck import KEY, load_file, load_with_positions, validate
 
 __all__ = ["ConfigError", "SCHEMA_PATH", "validate_config_file", "validate_config_text"]
@@ -22,7 +23,7 @@ __all__ = ["ConfigError", "SCHEMA_PATH", "validate_config_file", "validate_confi
 SCHEMA_PATH = SCHEMA_DIR / "config.schema.yaml"
 
 # Ingestion vocabulary that is compiled as regular expressions (case-insensitive, as
-# qualtrace.ingest compiles it): (path to a list, key inside each item or None, what it is).
+# qualtrace.corpus.ingest compiles it): (path to a list, key inside each item or None, what it is).
 _REGEX_LISTS = [
     (("ingest", "key_point_headings"), None, "key-point heading pattern"),
     (("ingest", "furniture"), None, "furniture pattern"),
@@ -30,7 +31,7 @@ _REGEX_LISTS = [
 ]
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError, ValueError):
     """A config that cannot be used; the message names file, line and problem."""
 
 

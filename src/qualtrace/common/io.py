@@ -21,12 +21,16 @@ from typing import Iterable, Mapping, Sequence
 # Id lists of a large corpus exceed the csv module's default 128 KiB field limit.
 csv.field_size_limit(2**31 - 1)
 
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
+UMASK = os.umask(0o022)
+os.umask(UMASK)
 
 
 class InputError(Exception):
-    """A raw input that cannot be ingested; the message names the file and the problem."""
+    """Bad input (a file, the config, the codebook, an argument): the message names the file and
+    the place. The command line prints it as one line and exits 2; an error that lists several
+    problems (`listing`) keeps one line per problem."""
+
+    listing = False
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -152,7 +156,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are for everyone to read
+        os.chmod(tmp, 0o666 & ~UMASK)  # mkstemp makes 0600; outputs are for everyone to read
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -12,12 +12,14 @@ import os
 import sys
 from pathlib import Path
 
+from .. import layout
+
 __all__ = ["stop", "check_config_files", "check_codebook", "check_corpus", "check_render"]
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 # Where a passing codebook (by content) and corpus (by names, sizes, mtimes) are remembered: an
 # empty file each, so a no-op run does not redo the work.
-STAMPS = Path("data") / "interim" / "validated"
+STAMPS = Path(layout.VALIDATED)
 
 
 def stop(message: str):

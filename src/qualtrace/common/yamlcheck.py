@@ -1,7 +1,7 @@
 """Line-aware YAML validation: load YAML keeping every node's position, check it against a
 JSON-Schema, and report the first problem as `file:line:col: message`.
 
-Used for the codebook (qualtrace.codebook) and the workflow config (qualtrace.config). Messages
+Used for the codebook (qualtrace.coding.codebook) and the workflow config (qualtrace.common.config). Messages
 are written for the people who edit those files: an unknown key comes with a did-you-mean hint
 and the allowed keys, a wrong type says what was found, a bad enum value lists the choices.
 

@@ -2,7 +2,7 @@
 
 - `codebook.qdc`: a REFI-QDA codebook (QDA-XML `urn:QDA-XML:codebook:1.0`), which NVivo,
   ATLAS.ti, MAXQDA and QualCoder import. The same code tree, with the same GUIDs, is the
-  CodeBook of the `.qdpx` project export (`qualtrace.refiqda`), so a coder can load either.
+  CodeBook of the `.qdpx` project export (`qualtrace.exchange.refiqda`), so a coder can load either.
 - `codebook_taguette.csv`: the CSV Taguette imports (`tag`, `description`).
 
 The code tree: one code per theme (name = label, description = definition), in codebook order,

@@ -4,7 +4,7 @@ What a receiving tool (NVivo, ATLAS.ti, MAXQDA, QualCoder, qc) gets:
 - Sources: each raw file as `sources/<guid>.txt`, its decoded text written back as UTF-8 (the
   raw bytes, BOM included), so code-point positions equal our offsets. Variables on each
   source: document title, chapter number and title, the file's SHA-256.
-- CodeBook: the tree of `qualtrace.codebook_exchange.code_tree` (themes, facet parents, values).
+- CodeBook: the tree of `qualtrace.exchange.codebook_formats.code_tree` (themes, facet parents, values).
 - Codings: one PlainTextSelection per (segment, theme) and per (segment, facet value) at the
   segment's span, holding one Coding; its description gives the evidence span and rule. The
   selection name is `line:<N> <segment_id>`: N is the 0-based line of the segment start, which
@@ -49,7 +49,7 @@ from lxml import etree
 from .. import SCHEMA_DIR as PACKAGE_SCHEMAS
 from .codebook_formats import GUID_NAMESPACE, ORIGIN, PROJECT_NS, code_index, codes_element
 from .codebook_formats import xml_text
-from ..common.io import _UMASK, InputError, sha256_bytes
+from ..common.io import UMASK, InputError, sha256_bytes
 from .xmlguard import UnsafeXmlError, guarded
 
 NS = PROJECT_NS
@@ -195,7 +195,7 @@ def _check_inputs(documents, segments, codings, facets, raw_texts, codebook, nam
                                  "is not in the codebook")
             raw = raw_texts[seg["doc_id"]]
             s, e = int(row["evidence_start"]), int(row["evidence_end"])
-            # A facet value taken from context (qualtrace.context) points at the passage it was
+            # A facet value taken from context (qualtrace.coding.context) points at the passage it was
             # taken from, elsewhere in the document; a theme's evidence is in its segment.
             inside = table == "facets" or int(seg["start"]) <= s <= e <= int(seg["end"])
             if raw[s:e] != row["evidence_text"] or not inside:
@@ -584,7 +584,7 @@ class _AtomicFile:
         self.target.parent.mkdir(parents=True, exist_ok=True)
         fd, self.tmp = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp",
                                         dir=self.target.parent)
-        os.chmod(self.tmp, 0o666 & ~_UMASK)
+        os.chmod(self.tmp, 0o666 & ~UMASK)
         self.handle = os.fdopen(fd, "w+b")
 
     def __enter__(self):
@@ -623,7 +623,7 @@ def write_qdpx(path, members: dict[str, bytes], epoch: int | None = None) -> Non
 
 
 # ------------------------------------------------------------------------------ validation
-class XsdValidationError(ValueError):
+class XsdValidationError(InputError, ValueError):
     """The XML is not valid against its REFI-QDA schema (or not well-formed)."""
 
 
@@ -635,7 +635,7 @@ def validate_xml(source, schema: str, schema_dir: Path | None = None) -> None:
     `Project.xsd` or `Codebook.xsd` with libxml2's XSD validator, streamed: any size, no
     element limit, memory independent of the document. Raises XsdValidationError naming the
     schema, the line and libxml2's reason. Nothing is fetched (no network, no DTD, no
-    external entity); a DOCTYPE is refused before libxml2 reads a byte (qualtrace.xmlguard)."""
+    external entity); a DOCTYPE is refused before libxml2 reads a byte (qualtrace.exchange.xmlguard)."""
     xsd = etree.XMLSchema(etree.parse(str((schema_dir or SCHEMA_DIR) / schema),
                                       etree.XMLParser(no_network=True)))
     handle = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) \

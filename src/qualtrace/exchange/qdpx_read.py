@@ -298,7 +298,7 @@ def _norm(name: str) -> str:
     return " ".join(name.replace("\u2019", "'").split()).casefold()
 
 
-class _Labels:
+class Labels:
     """Maps a code of the project to (gold key, label id): by our GUIDs, then by id or label,
     with a facet parent (or a `facet/value`, `facet: value` name) choosing the facet."""
 
@@ -381,7 +381,7 @@ def qdpx_to_gold(path, documents, out_jsonl, *, codebook, segments_csv,
     summary {units, codings, skipped: [messages]}.
 
     documents: the corpus, doc_id -> raw file path, as the workflow finds it
-    (`qualtrace.corpus.discover` over config corpus.patterns), so the import reads exactly the
+    (`qualtrace.corpus.discovery.discover` over config corpus.patterns), so the import reads exactly the
     files the build read. codebook: a loaded codebook (or its path); segments_csv: segments.csv
     of the same raw files. Sources are matched to documents by file name, else by content. A
     coding counts for every segment it covers; a segment it covers only partly counts when the
@@ -395,25 +395,25 @@ def qdpx_to_gold(path, documents, out_jsonl, *, codebook, segments_csv,
     doc_of = {Path(p).name: doc_id for doc_id, p in sorted(documents.items())}
     raws = {Path(p).name: read_raw(p) for _, p in sorted(documents.items())}
     by_hash = {hashlib.sha256(t.encode("utf-8")).hexdigest(): n for n, t in raws.items()}
-    by_norm = {_normalise_text(t): n for n, t in raws.items()}
+    by_norm = {normalise_text(t): n for n, t in raws.items()}
     segs_of = defaultdict(list)
     for seg in read_csv(segments_csv):
         segs_of[seg["doc_id"]].append(seg)
     for segs in segs_of.values():
         segs.sort(key=lambda s: int(s["start"]))
-    labels = _Labels(codebook)
+    labels = Labels(codebook)
     units: dict[tuple[str, str], dict] = {}
     file_of_source, offset_maps = {}, {}
     for src in project.sources:
         file = src.name if src.name in raws else None
         if file is None and src.text is not None:
             file = (by_hash.get(hashlib.sha256(src.text.encode("utf-8")).hexdigest())
-                    or by_norm.get(_normalise_text(src.text)))
+                    or by_norm.get(normalise_text(src.text)))
         if file is None:
             skipped.append(f"source {src.name!r} matches no document of the corpus (config "
                            "corpus.patterns)")
             continue
-        offset_maps[src.guid] = _offset_map(src.text, raws[file])
+        offset_maps[src.guid] = offset_map(src.text, raws[file])
         if offset_maps[src.guid] is None:
             skipped.append(f"source {src.name!r}: its text differs from {file} (edited in the "
                            "tool?), so its positions cannot be mapped; its codings are skipped")
@@ -432,7 +432,7 @@ def qdpx_to_gold(path, documents, out_jsonl, *, codebook, segments_csv,
         omap = offset_maps[coding.source_guid]
         start, end = omap(coding.start), omap(coding.end)
         n_codings += 1
-        covered = _segments_covered(segs_of[doc_of[file]], start, end)
+        covered = segments_covered(segs_of[doc_of[file]], start, end)
         if not covered:
             skipped.append(f"{file}: coding of {coding.code_name!r} at [{start}:{end}] covers "
                            "only boilerplate (never coded) or no segment; ignored")
@@ -473,7 +473,7 @@ def _gold_lines(units, raws, codebook, skipped) -> list[dict]:
     return lines
 
 
-def _segments_covered(segments, start: int, end: int) -> list[dict]:
+def segments_covered(segments, start: int, end: int) -> list[dict]:
     """Non-boilerplate segments a selection codes: those it lies in or covers half of.
     `segments` are one document's, sorted by start (they do not overlap)."""
     found = []
@@ -489,14 +489,14 @@ def _segments_covered(segments, start: int, end: int) -> list[dict]:
     return found
 
 
-def _normalise_text(text: str) -> str:
+def normalise_text(text: str) -> str:
     return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
 _CHARACTER = re.compile(r"\r\n|[\s\S]")  # a line end counts as one character, like \n
 
 
-def _offset_map(text: str | None, raw: str):
+def offset_map(text: str | None, raw: str):
     """Function from a position in the tool's text to a position in the raw file: identity when
     the texts are equal; through the BOM/line-end normalisation when only that differs. A
     position inside a CRLF goes to the nearest position of the other text (the earlier on a
@@ -505,7 +505,7 @@ def _offset_map(text: str | None, raw: str):
         return None
     if text == raw:
         return lambda pos: pos
-    if _normalise_text(text) != _normalise_text(raw):
+    if normalise_text(text) != normalise_text(raw):
         return None
 
     def positions(t):

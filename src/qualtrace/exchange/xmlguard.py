@@ -11,10 +11,12 @@ from __future__ import annotations
 from typing import Iterable, Iterator
 from xml.parsers import expat
 
+from ..common.io import InputError
+
 PROLOG_LIMIT = 1 << 20  # bytes before the root element; a real prolog is a line or two
 
 
-class UnsafeXmlError(ValueError):
+class UnsafeXmlError(InputError, ValueError):
     """The document declares a DOCTYPE, or its prolog cannot be read; the message reads after
     the document's name ("FILE: <message>")."""
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..coding.codebook import Codebook, load_codebook
-from ..common.io import read_csv, read_raw
+from ..common.io import InputError, read_csv, read_raw
 
 # Tables the report needs (named inputs of the report_source rule, without `.csv`).
 TABLES = ("documents", "segments", "codings", "facets", "theme_summary", "theme_cooccurrence",
@@ -93,7 +93,7 @@ def load(tables: dict[str, str], by_facet: dict[str, str], manifest: str, codebo
     """Read every input; `tables` maps the names in TABLES to paths."""
     missing = [name for name in TABLES if name not in tables]
     if missing:
-        raise ValueError(f"report inputs missing: {', '.join(missing)}")
+        raise InputError(f"report inputs missing: {', '.join(missing)}")
     data = ReportData(
         codebook=load_codebook(codebook, terms=False),
         manifest=json.loads(Path(manifest).read_text(encoding="utf-8")),

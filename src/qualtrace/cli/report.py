@@ -1,12 +1,11 @@
-"""`python -m qualtrace.report`: the report rules' entry points (figures, source, rulegraph,
-render). Each takes `--log FILE`: a summary line on success, the error or traceback on failure.
-"""
+"""`qualtrace report figures|source|rulegraph|render`: the report rules' entry points
+(qualtrace.report)."""
 from __future__ import annotations
 
-import argparse
 import os
-import sys
-import traceback
+
+from .. import layout
+from ..common.io import InputError
 
 
 def _pairs(items: list[str]) -> dict[str, str]:
@@ -15,7 +14,7 @@ def _pairs(items: list[str]) -> dict[str, str]:
     for item in items or []:
         name, sep, path = item.partition("=")
         if not sep:
-            raise SystemExit(f"expected NAME=PATH, got {item!r}")
+            raise InputError(f"expected NAME=PATH, got {item!r}")
         out[name] = path
     return out
 
@@ -23,7 +22,7 @@ def _pairs(items: list[str]) -> dict[str, str]:
 def cmd_figures(args) -> str:
     from ..coding.codebook import load_codebook
     from ..common.io import read_csv
-    from .figures import charts, write_charts
+    from ..report.figures import charts, write_charts
 
     found = charts(load_codebook(args.codebook, terms=False), read_csv(args.theme_summary),
                    read_csv(args.cooccurrence),
@@ -34,7 +33,7 @@ def cmd_figures(args) -> str:
 
 
 def cmd_source(args) -> str:
-    from . import build_source
+    from ..report import build_source
 
     build_source(tables=_pairs(args.table), by_facet=_pairs(args.by_facet),
                  manifest=args.manifest, codebook=args.codebook, gold=args.gold,
@@ -45,15 +44,15 @@ def cmd_source(args) -> str:
 
 
 def cmd_rulegraph(args) -> str:
-    from .rulegraph import write
+    from ..report.rulegraph import write
 
     return write(args.snakefile, args.directory, args.dot, args.svg, args.configfile)
 
 
 def cmd_render(args) -> str:
-    from .render import render, resolve
-
     from concurrent.futures import ThreadPoolExecutor
+
+    from ..report.render import render, resolve
 
     engine = resolve(args.engine)
 
@@ -70,10 +69,10 @@ def cmd_render(args) -> str:
     return f"{len(args.qmd)} documents: {engine.describe()}"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m qualtrace.report", description=__doc__)
-    parser.add_argument("--log", help="write a summary line or the error to this file")
-    sub = parser.add_subparsers(dest="command", required=True)
+def add_commands(commands) -> None:
+    report = commands.add_parser("report", help="the report: charts, Quarto sources, rule graph, "
+                                                "rendering")
+    sub = report.add_subparsers(dest="step", required=True, metavar="STEP")
 
     p = sub.add_parser("figures", help="draw the report's charts (SVG)")
     p.add_argument("--codebook", required=True)
@@ -83,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", nargs="+", required=True, help="CHART=path.svg")
     p.set_defaults(func=cmd_figures)
 
-    p = sub.add_parser("source", help="write reports/summary.qmd and report_numbers.csv")
+    p = sub.add_parser("source", help=f"write {layout.report_file('summary', 'qmd')}, the "
+                       f"evidence document and {layout.table('report_numbers')}")
     p.add_argument("--table", nargs="+", required=True, help="NAME=path.csv")
     p.add_argument("--by-facet", nargs="*", default=[], help="FACET=theme_by_<facet>.csv")
     p.add_argument("--manifest", required=True)
@@ -110,33 +110,3 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", default="auto")
     p.add_argument("--formats", nargs="+", choices=["html", "pdf"], default=["html", "pdf"])
     p.set_defaults(func=cmd_render)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.log:
-        os.makedirs(os.path.dirname(args.log) or ".", exist_ok=True)
-        open(args.log, "w", encoding="utf-8").close()
-    try:
-        summary = args.func(args)
-    except Exception as err:
-        from .render import RenderError
-
-        known = isinstance(err, (RenderError, ValueError, RuntimeError, OSError))
-        message = f"qualtrace report {args.command}: error: {err}"
-        if args.log:
-            with open(args.log, "a", encoding="utf-8") as handle:
-                handle.write((message if known else traceback.format_exc()) + "\n")
-        if known:
-            print(message, file=sys.stderr)
-            return 1
-        raise
-    if args.log:
-        with open(args.log, "a", encoding="utf-8") as handle:
-            handle.write(f"{summary}\n")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
