@@ -213,9 +213,11 @@ def trace(words: list[str], root: str | Path = ".") -> tuple[str, list[Passage]]
                 (f"the text at {start}:{end} is no longer the recorded text", not span_ok))
                 if bad)
         for coding in coded.get(seg_id, []):  # evidence outside the segment: inherited
-            coding["elsewhere"] = coding["evidence_end"] > coding["evidence_start"] and not (
-                int(seg["start"]) <= coding["evidence_start"]
-                and coding["evidence_end"] <= int(seg["end"]))
+            s, e = coding.pop("evidence_start"), coding.pop("evidence_end")
+            text = coding.pop("evidence_text")
+            if e > s and not (int(seg["start"]) <= s and e <= int(seg["end"])):
+                coding.update(elsewhere=True, evidence_start=s, evidence_end=e,
+                              evidence_text=text)
         passages.append(Passage(seg_id, doc["doc_id"], doc["path"], line, column, start, end,
                                 seg["kind"], seg["text"], text, hash_ok, span_ok, problem,
                                 coded.get(seg_id, [])))
