@@ -5,6 +5,13 @@
 copies DIR/data/raw and DIR/data/gold with this repository's config into a temporary run
 directory, builds data/processed/coding_validation.csv with the real workflow, and prints the
 macro- and micro-averaged scores per label set. Nothing is written into DIR.
+
+    python scripts/score_corpus.py tests/fixtures/heldout3 --write docs/gold_set_scores.csv
+
+also records the set's micro precision/recall/F1 per label set in that CSV (one row per set and
+label set, replacing the set's earlier rows; rows kept sorted), with the command that made them:
+the committed record of scores on sets the build cannot score itself (gold kept outside
+data/gold, such as the never-tuned held-out sets).
 """
 from __future__ import annotations
 
@@ -24,6 +31,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", type=Path, help="a folder with data/raw/ and data/gold/")
+    parser.add_argument("--write", type=Path, metavar="CSV",
+                        help="record this set's micro scores in CSV (see above)")
+    parser.add_argument("--tuned", action="store_true",
+                        help="with --write: the rules were tuned on this set")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="qualtrace-score-") as tmp:
         work = Path(tmp)
@@ -40,7 +51,40 @@ def main() -> int:
     for row in rows:
         print(f"{row['label_set']:14}{row['label'].strip('_'):10}{row['precision']:>10}"
               f"{row['recall']:>8}{row['f1']:>8}{row['n_units']:>7}")
+    if args.write:
+        record(args.write, args.corpus, rows, args.tuned)
     return 0
+
+
+SCORE_FIELDS = ["gold_set", "tuned", "label_set", "n_units", "precision", "recall", "f1",
+                "command"]
+
+
+def record(path: Path, corpus: Path, rows: list[dict], tuned: bool) -> None:
+    """Replace the set's rows in the scores CSV (written whole, then moved into place)."""
+    name = corpus.resolve().name
+    kept = []
+    if path.is_file():
+        with open(path, encoding="utf-8", newline="") as handle:
+            kept = [r for r in csv.DictReader(handle) if r["gold_set"] != name]
+    def shown(p: Path):
+        try:
+            return p.resolve().relative_to(ROOT)
+        except ValueError:
+            return p
+    command = (f"python scripts/score_corpus.py {shown(corpus)} --write {shown(path)}"
+               + (" --tuned" if tuned else ""))
+    kept += [{"gold_set": name, "tuned": "true" if tuned else "false",
+              "label_set": r["label_set"], "n_units": r["n_units"], "precision": r["precision"],
+              "recall": r["recall"], "f1": r["f1"], "command": command}
+             for r in rows if r["label"] == "__micro__"]
+    kept.sort(key=lambda r: (r["tuned"] == "true", r["gold_set"], r["label_set"]))
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, SCORE_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(kept)
+    tmp.replace(path)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from qualtrace.coding.codebook import load_codebook, parse_codebook
+from qualtrace.coding.codebook import CodebookError, load_codebook, parse_codebook
 from qualtrace.coding.engine import CODING_FIELDS, FACET_FIELDS, code_segments
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -167,6 +167,34 @@ def test_proximity_either_order_and_a_first(cb):
 
 def test_proximity_stays_in_one_sentence(cb):
     assert themes_of(cb, [("paragraph", "We called the police. Work resumed.")]) == set()
+
+
+def test_requires_a_cue_in_the_same_sentence():
+    """`requires:` (a precision guard): a broad term fires only with a cue in its sentence,
+    however far apart in it, and the evidence runs from the term to the cue."""
+    text = CODEBOOK.replace("""      - id: money/words
+        any: [funding, budget*]""", """      - id: money/words
+        any: [funding, budget*]
+      - id: money/ethos_with_point
+        any: [ethos]
+        requires: [people, dignity]""")
+    cb = parse_codebook(text)
+    far = "The ethos of the team, built up " + "slowly and " * 12 + "carefully, put people first."
+    raw, segs = make([("paragraph", "The team had a strong ethos."),
+                      ("paragraph", far),
+                      ("paragraph", "The ethos was strong. People noticed."),
+                      ("paragraph", "Dignity mattered to the ethos.")])
+    codings, _ = code_segments(segs, {"d1": raw}, cb)
+    got = {(r["segment_id"][-1], r["evidence_text"], r["rule"]) for r in codings}
+    assert got == {("2", far[4:far.index("people") + 6], "money/ethos_with_point"),
+                   ("4", "Dignity mattered to the ethos", "money/ethos_with_point")}
+
+
+def test_requires_only_with_any():
+    text = CODEBOOK.replace("""        all: [[housing], [health]]""", """        all: [[housing], [health]]
+        requires: [people]""")
+    with pytest.raises(CodebookError, match="'requires' goes with 'any'"):
+        parse_codebook(text)
 
 
 def test_all_of_needs_every_group(cb):

@@ -30,16 +30,31 @@ def test_seed_quality_floor(seeds_build):
     """A regression guard, not the measurement: scores are reported in the README."""
     rows = read_csv(seeds_build / "data/processed/coding_validation.csv")
     macro = {r["label_set"]: float(r["f1"]) for r in rows if r["label"] == "__macro__"}
-    assert macro["themes"] >= 0.85 and macro["stakeholders"] >= 0.85 and macro["areas"] >= 0.85
+    assert macro["themes"] >= 0.92 and macro["stakeholders"] >= 0.94 and macro["areas"] >= 0.95
     assert int(next(r for r in rows if r["label"] == "__macro__")["n_units"]) == 101
 
 
-def test_heldout_chapter_quality_floor(tmp_path):
-    """A chapter the rules were not written from (synthetic, hand-coded): micro-F1 floors."""
+# Micro-F1 floors on the gold sets the rules were TUNED on (seeds aside), set just below the
+# levels measured when they were last raised (README, "Validity"): a regression guard, not a
+# measure of generalisation. The never-tuned sets (heldout3, heldout4, heldout5) have no floor
+# here: they are scored once, by hand, after tuning ends, so nothing is fitted to them.
+TUNED_FLOORS = {  # set: (themes, stakeholders, areas)
+    "heldout": (0.93, 0.97, 0.97),
+    "heldout2": (0.92, 0.92, 0.89),
+    "tune1": (0.82, 0.90, 0.91),
+    "tune2": (0.85, 0.93, 0.92),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TUNED_FLOORS))
+def test_tuned_set_quality_floor(tmp_path, name):
+    """Chapters written blind and hand-coded, which the rules were then tuned on."""
     from workflow_helpers import ROOT, make_project, snakemake
 
-    work = make_project(tmp_path, ROOT / "tests" / "fixtures" / "heldout")
+    work = make_project(tmp_path, ROOT / "tests" / "fixtures" / name)
     snakemake(work, "data/processed/coding_validation.csv")
     rows = read_csv(work / "data/processed/coding_validation.csv")
     micro = {r["label_set"]: float(r["f1"]) for r in rows if r["label"] == "__micro__"}
-    assert micro["themes"] >= 0.80 and micro["stakeholders"] >= 0.75 and micro["areas"] >= 0.75
+    themes, stakeholders, areas = TUNED_FLOORS[name]
+    assert micro["themes"] >= themes and micro["stakeholders"] >= stakeholders \
+        and micro["areas"] >= areas, micro

@@ -68,3 +68,28 @@ def test_trace_fails_on_a_tampered_file(mini_build, tmp_path):
 def test_trace_unknown_id_exits_2(mini_build):
     result = run_trace(mini_build, "no-such-thing")
     assert result.returncode == 2 and "is not a segment id" in result.stderr
+
+
+def test_trace_an_inherited_stakeholder_shows_the_passage_it_came_from(tmp_path):
+    """A finding that names no group takes its context's group (stakeholder/context); its
+    evidence is the passage that group was taken from, in another segment, and trace shows it."""
+    from workflow_helpers import ROOT, make_project, snakemake
+
+    work = make_project(tmp_path, ROOT / "tests" / "fixtures" / "tune2")
+    snakemake(work, "data/processed/facets.csv")
+    segments = {s["segment_id"]: s for s in read_csv(work / "data/processed/segments.csv")}
+    row = next(r for r in read_csv(work / "data/processed/facets.csv")
+               if r["rule"] == "stakeholder/context"
+               and not int(segments[r["segment_id"]]["start"]) <= int(r["evidence_start"])
+               < int(segments[r["segment_id"]]["end"]))
+    query = f"{row['segment_id']}:stakeholder={row['value']}"
+    result = run_trace(work, query, json_out=True)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    passage, = report["passages"]
+    assert report["verified"] is True and "stakeholder/context" in report["query"]
+    assert (passage["start"], passage["end"], passage["evidence"]) == (
+        int(row["evidence_start"]), int(row["evidence_end"]), row["evidence_text"])
+    text = run_trace(work, row["segment_id"]).stdout
+    assert f"stakeholder={row['value']}" in text and "evidence from elsewhere" in text
+    assert f"[{row['evidence_start']}:{row['evidence_end']}]" in text

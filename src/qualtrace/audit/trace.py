@@ -72,6 +72,10 @@ class Workspace:
 
 def _resolve(ws: Workspace, words: list[str]) -> tuple[str, list[str], dict[str, tuple]]:
     """Return (description, segment ids, {segment id: evidence span}) for the query."""
+    if len(words) == 1 and ":" in words[0].partition("=")[0]:  # <segment>:<facet>=<value>
+        seg_id, _, coding = words[0].partition("=")[0].rpartition(":")
+        if seg_id in {s["segment_id"] for s in ws.table("segments")}:
+            return _coding(ws, seg_id, words[0][len(seg_id) + 1:])
     pairs: dict[str, str] = {}
     for key, value in (w.split("=", 1) for w in words if "=" in w):
         if key in pairs:
@@ -97,11 +101,22 @@ def _resolve(ws: Workspace, words: list[str]) -> tuple[str, list[str], dict[str,
             if row["item_id"] == ident:
                 return (f"{ident}: {row['label']} = {row['value']} ({row['query']})",
                         row["segment_ids"].split(), {})
-    raise TraceError(f"'{ident}' is not a segment id, a coding (<segment>:<theme>), a "
+    raise TraceError(f"'{ident}' is not a segment id, a coding (<segment>:<theme> or "
+                     "<segment>:<facet>=<value>), a "
                      "breakdown cell (theme=... facet=...) or a report number id")
 
 
 def _coding(ws: Workspace, seg_id: str, theme: str):
+    if "=" in theme:  # <segment>:<facet>=<value>: a facet coding, traced to its evidence, which
+        # for a value inherited from context is the passage it was inherited from
+        facet, _, value = theme.partition("=")
+        for row in ws.table("facets"):
+            if row["segment_id"] == seg_id and (row["facet"], row["value"]) == (facet, value):
+                span = (int(row["evidence_start"]), int(row["evidence_end"]),
+                        row["evidence_text"])
+                return (f"coding {seg_id} {facet}={value} (rule {row['rule']})", [seg_id],
+                        {seg_id: span})
+        raise TraceError(f"segment {seg_id} is not coded with {facet} '{value}'")
     for row in ws.table("codings"):
         if row["segment_id"] == seg_id and row["theme"] == theme:
             span = (int(row["evidence_start"]), int(row["evidence_end"]), row["evidence_text"])
@@ -131,6 +146,9 @@ def _cell(ws: Workspace, pairs: dict[str, str], bare: list[str]):
 
 def _wanted(words: list[str]) -> set[tuple[str, str]] | None:
     """The (facet, label) codings a query is about; None: every coding of its segments."""
+    head, equals, value = words[0].partition("=") if len(words) == 1 else ("", "", "")
+    if equals and ":" in head:  # <segment>:<facet>=<value>
+        return {(head.rpartition(":")[2], value)}
     pairs = dict(w.split("=", 1) for w in words if "=" in w)
     if pairs:
         return set(pairs.items())
@@ -157,6 +175,9 @@ def _codings_of(ws: Workspace, seg_ids: list[str], wanted) -> dict[str, list[dic
             continue
         out.setdefault(row["segment_id"], []).append({
             "facet": facet, "label": label, "rule": row["rule"],
+            "evidence_start": int(row["evidence_start"] or 0),
+            "evidence_end": int(row["evidence_end"] or 0),
+            "evidence_text": row.get("evidence_text") or "",
             "status": row.get("status") or "auto", "reviewer": row.get("reviewer") or "",
             "note": row.get("note") or ""})
     return out
@@ -191,6 +212,12 @@ def trace(words: list[str], root: str | Path = ".") -> tuple[str, list[Passage]]
                 (f"{doc['path']} changed since ingestion (sha256 differs)", not hash_ok),
                 (f"the text at {start}:{end} is no longer the recorded text", not span_ok))
                 if bad)
+        for coding in coded.get(seg_id, []):  # evidence outside the segment: inherited
+            s, e = coding.pop("evidence_start"), coding.pop("evidence_end")
+            text = coding.pop("evidence_text")
+            if e > s and not (int(seg["start"]) <= s and e <= int(seg["end"])):
+                coding.update(elsewhere=True, evidence_start=s, evidence_end=e,
+                              evidence_text=text)
         passages.append(Passage(seg_id, doc["doc_id"], doc["path"], line, column, start, end,
                                 seg["kind"], seg["text"], text, hash_ok, span_ok, problem,
                                 coded.get(seg_id, [])))
@@ -226,16 +253,21 @@ def as_text(description: str, passages: list[Passage], width: int = 240) -> str:
         where = f"{p.path}:{p.line}:{p.column}" if p.line is not None else p.path
         lines += [f"- {where} [{p.start}:{p.end}] {p.segment_id} ({p.kind}) {status}",
                   f"    {excerpt}"]
-        lines += [f"    {_provenance(c)}" for c in p.codings]
+        lines += [f"    {_provenance(c, p.path)}" for c in p.codings]
     return "\n".join(printable(line) for line in lines)
 
 
-def _provenance(coding: dict) -> str:
+def _provenance(coding: dict, path: str = "") -> str:
     """One line: which coding, and whether a rule made it unchecked, a reviewer accepted it or
-    a reviewer added it, with the memo (as_text makes it printable)."""
+    a reviewer added it, with the memo (as_text makes it printable). Evidence outside the
+    passage's segment (a value inherited from its context) is quoted with where it lies."""
     how = {"auto": "automatic, not reviewed", "accepted": f"accepted by {coding['reviewer']}",
            "added": f"added by {coding['reviewer']}"}.get(coding["status"], coding["status"])
     line = f"{coding['facet']}={coding['label']}: {how} (rule {coding['rule']})"
+    if coding.get("elsewhere"):
+        start, end = coding["evidence_start"], coding["evidence_end"]
+        line += (f"; evidence from elsewhere in {path} [{start}:{end}]: "
+                 f"\u201c{coding.get('evidence_text', '')}\u201d")
     if coding["note"]:
         line += f"; memo: {coding['note']}"
     return line

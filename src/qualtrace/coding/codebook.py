@@ -24,6 +24,8 @@ from ..common.yamlcheck import Reporter, load_with_positions, validate
 SCHEMA_PATH = SCHEMA_DIR / "codebook.schema.yaml"
 DEFAULT_CODE_KINDS = ("key_point", "paragraph", "quote", "list_item")
 DEFAULT_WITHIN = 8
+# `requires:` asks for its cue anywhere in the term's sentence; no sentence runs this long.
+REQUIRES_WITHIN = 200
 
 
 class CodebookError(InputError, ValueError):
@@ -249,7 +251,16 @@ class _Compiler:
         kind = forms[0]
         within = self.defaults.get("default_within", DEFAULT_WITHIN)
         order, same_sentence = "any", True
-        if kind == "any":
+        if "requires" in spec:
+            if kind != "any" or spec.get("min_hits", 1) != 1:
+                self.rep.fail(path + ("requires", "<key>"), "'requires' goes with 'any' (and no "
+                                                            "min_hits): a term and its cue")
+            # A term and a cue in one sentence: a proximity over the whole sentence, so the
+            # evidence shows both.
+            kind, within = "near", REQUIRES_WITHIN
+            groups = [self.terms(spec["any"], path + ("any",)),
+                      self.terms(spec["requires"], path + ("requires",))]
+        elif kind == "any":
             groups = [self.terms(spec["any"], path + ("any",))]
         elif kind == "all":
             groups = [self.terms(g, path + ("all", i)) for i, g in enumerate(spec["all"])]

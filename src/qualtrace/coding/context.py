@@ -37,28 +37,49 @@ REACH = 25
 def _nearest(unit: UnitFacets, sources: list[UnitFacets], positions: list[int],
              whole_chapter: bool, wanted: int) -> list[UnitFacets]:
     """The sources nearest the unit (up to `wanted`) in the first non-empty of: same section and
-    a shared theme, any section and a shared theme, same section, any."""
+    a shared theme, any section and a shared theme, same section, any.
+
+    (The walk goes outward, nearest first; once a pool has a source, the pools after it can no
+    longer be the answer, so they are not filled: `level` is the first non-empty pool so far.)
+    """
     pools: tuple[list, list, list, list] = ([], [], [], [])
-    after = bisect_left(positions, unit.position)
+    themes, section, here = unit.themes, unit.section, unit.position
+    n = len(sources)
+    after = bisect_left(positions, here)
     before = after - 1
+    level = 3
     for _ in range(2 * REACH):
-        if before >= 0 and (after >= len(sources) or
-                            unit.position - positions[before] <= positions[after] - unit.position):
+        if before >= 0 and (after >= n or here - positions[before] <= positions[after] - here):
             source = sources[before]
             before -= 1
-        elif after < len(sources):
+        elif after < n:
             source = sources[after]
             after += 1
         else:
             break
-        shared = bool(source.themes & unit.themes)
-        same = not whole_chapter and source.section == unit.section
-        for pool, fits in zip(pools, (same and shared, shared, same, True)):
-            if fits and len(pool) < wanted:
+        shared = bool(themes) and not themes.isdisjoint(source.themes)
+        same = not whole_chapter and source.section == section
+        if same and shared:
+            first = 0
+        elif shared:
+            first = 1
+        elif same:
+            first = 2
+        else:
+            first = 3
+        if first > level:
+            continue
+        # (it also fits the later pools its flags allow)
+        for i in range(first, level + 1):
+            if (i == 1 and not shared) or (i == 2 and not same):
+                continue
+            pool = pools[i]
+            if len(pool) < wanted:
                 pool.append(source)
+        level = first
         if len(pools[0]) >= wanted:
             break
-    return next((pool for pool in pools if pool), [])
+    return pools[level] if pools[level] else []
 
 
 def inherit_context(units: list[UnitFacets], facet_id: str, context) -> None:

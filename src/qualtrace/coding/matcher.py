@@ -675,13 +675,20 @@ class KeyedTerms:
     def entry(self, m: str, every: bool) -> tuple:
         """(pairs, extend) for master match m: (key, length) for each static hit, ordered by
         length (so one key's spans at one position are appended in order), and the terms that
-        may extend past m."""
+        may extend past m. Cached for `collect` as (length, keys) in order of length, when no
+        term may extend past m."""
         entries = self.matcher._entries_all if every else self.matcher._entries
         static, extend = entries.get(m) or self.matcher._entry(m, entries)
         keys = self.keys
         pairs = tuple(sorted(((k, n) for t, n in static for k in keys[t]), key=lambda kn: kn[1]))
         extend = tuple(t for t in extend if keys[t])
-        self._cache[every][m] = pairs if not extend else None
+        if not extend:  # filed by `collect` as (length, its keys), so a span is made once
+            by_length: dict[int, list] = {}
+            for k, n in pairs:
+                by_length.setdefault(n, []).append(k)
+            self._cache[every][m] = tuple((n, tuple(ks)) for n, ks in by_length.items())
+        else:
+            self._cache[every][m] = None
         return pairs, extend
 
     def collect(self, found, base: int, low: str, end: int, every: bool,
@@ -699,11 +706,13 @@ class KeyedTerms:
                 rare.append((mo.start(1), m))
                 continue
             q = mo.end() - base  # (the pass consumes the one character before group 1)
-            for k, n in pairs:
-                if k in out:
-                    out[k].append((q, q + n))
-                else:
-                    out[k] = [(q, q + n)]
+            for n, ks in pairs:
+                span = (q, q + n)
+                for k in ks:
+                    if k in out:
+                        out[k].append(span)
+                    else:
+                        out[k] = [span]
         if rare:
             self._collect_rare(rare, base, low, end, every, out)
         return out
