@@ -31,6 +31,7 @@ import sys
 import yaml
 
 from qualtrace import breakdowns
+from qualtrace.codebook import load_codebook
 from qualtrace.io import tee_stderr_to, read_csv, write_csv
 
 try:
@@ -40,8 +41,9 @@ try:
 except NameError:
     inputs = {"segments": "data/processed/segments.csv", "codings": "data/processed/codings.csv",
               "facets": "data/processed/facets.csv", "codebook": "config/codebook.yaml"}
+    facet_ids = [f.id for f in load_codebook(inputs["codebook"], terms=False).facets]
     outputs = {name: f"data/processed/{name}.csv" for name in
-               ("theme_summary", "theme_cooccurrence", "theme_by_stakeholder", "theme_by_area")}
+               ("theme_summary", "theme_cooccurrence", *(f"theme_by_{f}" for f in facet_ids))}
 
 # %%
 segments = read_csv(inputs["segments"])

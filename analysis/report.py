@@ -30,6 +30,7 @@
 from glob import glob
 from pathlib import Path
 
+from qualtrace.codebook import load_codebook
 from qualtrace.io import tee_stderr_to
 from qualtrace.report import build_source
 from qualtrace.report.data import TABLES
@@ -41,8 +42,8 @@ try:
     tee_stderr_to(smk.log[0])
 except NameError:
     inputs = {name: f"data/processed/{name}.csv" for name in TABLES}
-    inputs.update({f"theme_by_{f}": f"data/processed/theme_by_{f}.csv"
-                   for f in ("stakeholder", "area")})
+    inputs.update({f"theme_by_{f.id}": f"data/processed/theme_by_{f.id}.csv"
+                   for f in load_codebook("config/codebook.yaml", terms=False).facets})
     inputs.update(manifest="data/processed/run_manifest.json", codebook="config/codebook.yaml",
                   gold=sorted(glob("data/gold/*.jsonl")), rulegraph_dot="reports/rulegraph.dot",
                   rulegraph_svg="reports/figures/rulegraph.svg")

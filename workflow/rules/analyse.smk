@@ -10,8 +10,7 @@ rule theme_breakdowns:
     output:
         theme_summary="data/processed/theme_summary.csv",
         theme_cooccurrence="data/processed/theme_cooccurrence.csv",
-        theme_by_stakeholder="data/processed/theme_by_stakeholder.csv",
-        theme_by_area="data/processed/theme_by_area.csv",
+        **BY_FACET_TABLES,
     log:
         "logs/theme_breakdowns.log",
     benchmark:

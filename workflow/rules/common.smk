@@ -5,7 +5,7 @@ from glob import glob
 from snakemake.io import strip_wildcard_constraints
 
 from qualtrace.corpus import ingestion_batches
-from qualtrace.preflight import check_corpus
+from qualtrace.preflight import check_corpus, codebook_facets
 from qualtrace.provenance import pin_source_date_epoch
 from qualtrace.review.decisions import REVIEW_GLOB, refuse_bad_decision_files
 
@@ -45,14 +45,13 @@ refuse_bad_decision_files(REVIEW, config["codebook"])
 # The conflict policy as canonical JSON: changing it reruns the merge.
 REVIEW_POLICY = json.dumps(config.get("review", {}), sort_keys=True)
 
+# The codebook's facets (ids, in codebook order): one theme_by_<facet> table and chart each.
+FACETS = codebook_facets(config["codebook"])
+BY_FACET_TABLES = {f"theme_by_{f}": f"data/processed/theme_by_{f}.csv" for f in FACETS}
 BREAKDOWN_TABLES = [
-    f"data/processed/{name}.csv"
-    for name in (
-        "theme_summary",
-        "theme_cooccurrence",
-        "theme_by_stakeholder",
-        "theme_by_area",
-    )
+    "data/processed/theme_summary.csv",
+    "data/processed/theme_cooccurrence.csv",
+    *BY_FACET_TABLES.values(),
 ]
 
 

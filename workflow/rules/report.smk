@@ -5,10 +5,8 @@ from glob import glob
 
 from qualtrace.report.data import TABLES as REPORT_TABLE_NAMES
 
-REPORT_FACETS = ["stakeholder", "area"]
 REPORT_TABLES = {name: f"data/processed/{name}.csv" for name in REPORT_TABLE_NAMES}
-REPORT_BY_FACET = {f"theme_by_{f}": f"data/processed/theme_by_{f}.csv" for f in REPORT_FACETS}
-REPORT_CHARTS = ["prevalence", *(f"theme_by_{f}" for f in REPORT_FACETS), "cooccurrence"]
+REPORT_CHARTS = ["prevalence", *BY_FACET_TABLES, "cooccurrence"]
 REPORT_FIGURES = {name: f"reports/figures/{name}.svg" for name in REPORT_CHARTS}
 # What each figure is drawn from (recorded in reports/provenance.json under "figures").
 REPORT_FIGURE_SOURCES = {
@@ -21,7 +19,7 @@ REPORT_FIGURE_SOURCES = {
             "data": [f"data/processed/theme_by_{f}.csv"],
             "query": f"theme_by_{f}: n_segments per theme and {f} value",
         }
-        for f in REPORT_FACETS
+        for f in FACETS
     },
     "cooccurrence": {
         "data": ["data/processed/theme_cooccurrence.csv"],
@@ -44,7 +42,7 @@ report: "../report/workflow.rst"
 
 rule report_figures:
     input:
-        **REPORT_BY_FACET,
+        **BY_FACET_TABLES,
         codebook=config["codebook"],
         theme_summary="data/processed/theme_summary.csv",
         cooccurrence="data/processed/theme_cooccurrence.csv",
@@ -68,7 +66,7 @@ rule report_figures:
         mem_mb=1000,
         runtime=10,
     params:
-        by_facet=" ".join(f"{f}=data/processed/theme_by_{f}.csv" for f in REPORT_FACETS),
+        by_facet=" ".join(f"{f}=data/processed/theme_by_{f}.csv" for f in FACETS),
         outputs=" ".join(f"{name}={path}" for name, path in REPORT_FIGURES.items()),
     shell:
         "python -m qualtrace.report --log {log:q} figures --codebook {input.codebook:q}"
@@ -108,7 +106,7 @@ rule rulegraph:
 rule report_source:
     input:
         **REPORT_TABLES,
-        **REPORT_BY_FACET,
+        **BY_FACET_TABLES,
         manifest="data/processed/run_manifest.json",
         codebook=config["codebook"],
         gold=gold_files,

@@ -15,12 +15,10 @@ from pathlib import Path
 
 from ..codebook import load_codebook
 from ..io import InputError, read_csv, read_raw
-from ..refiqda_read import (GOLD_KEY_OF_FACET, _Labels, _normalise_text, _offset_map,
-                            _segments_covered, read_qdpx)
+from ..refiqda_read import (_Labels, _normalise_text, _offset_map, _segments_covered,
+                            read_qdpx)
 from ..corpus import doc_id_for
 from .decisions import THEME, append_decisions, read_decisions, reviewer_file, text_sha256
-
-_FACET_OF_KEY = {"themes": THEME, **{key: facet for facet, key in GOLD_KEY_OF_FACET.items()}}
 
 
 def coded_segments(path, raws: dict[str, str], segs_of: dict, labels: _Labels,
@@ -58,7 +56,7 @@ def coded_segments(path, raws: dict[str, str], segs_of: dict, labels: _Labels,
                            "the codebook; its codings are ignored")
             continue
         file, omap = placed[coding.source_guid]
-        label = (_FACET_OF_KEY[found[0]], found[1])
+        label = (labels.facet_of_key[found[0]] or THEME, found[1])
         for seg in _segments_covered(segs_of[doc_id_for(file)], omap(coding.start),
                                      omap(coding.end)):
             coded[seg["segment_id"]].setdefault(label, coding.description)
