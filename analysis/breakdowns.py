@@ -31,7 +31,6 @@ import sys
 import yaml
 
 from qualtrace import breakdowns
-from qualtrace.codebook import load_codebook
 from qualtrace.io import tee_stderr_to, read_csv, write_csv
 
 try:
@@ -41,9 +40,7 @@ try:
 except NameError:
     inputs = {"segments": "data/processed/segments.csv", "codings": "data/processed/codings.csv",
               "facets": "data/processed/facets.csv", "codebook": "config/codebook.yaml"}
-    facet_ids = [f.id for f in load_codebook(inputs["codebook"], terms=False).facets]
-    outputs = {name: f"data/processed/{name}.csv" for name in
-               ("theme_summary", "theme_cooccurrence", *(f"theme_by_{f}" for f in facet_ids))}
+    outputs = None  # every table, one theme_by_<facet> per facet of the codebook
 
 # %%
 segments = read_csv(inputs["segments"])
@@ -51,6 +48,9 @@ codings = read_csv(inputs["codings"])
 facets = read_csv(inputs["facets"])
 with open(inputs["codebook"], encoding="utf-8") as handle:
     themes, facet_values = breakdowns.codebook_labels(yaml.safe_load(handle))
+if outputs is None:
+    outputs = {name: f"data/processed/{name}.csv" for name in
+               ("theme_summary", "theme_cooccurrence", *(f"theme_by_{f}" for f in facet_values))}
 wanted = {name[len("theme_by_"):] for name in outputs if name.startswith("theme_by_")}
 missing = wanted - set(facet_values)
 if missing:

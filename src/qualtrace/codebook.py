@@ -368,10 +368,9 @@ class _Compiler:
         where = list(fpath) + (["plural"] if given else ["id"])
         clash = next((f.id for f in before if f.plural == facet.plural), None)
         if facet.plural in GOLD_RESERVED_KEYS or clash:
-            other = f"facet {clash!r}'s" if clash else "a reserved gold key"
-            self.rep.fail(where, f"facet {facet.id!r} is named {facet.plural!r} in the plural "
-                          f"(gold key and label set), which is {other}; give it another "
-                          "`plural:`")
+            other = f"the plural of facet {clash!r}" if clash else "a reserved gold key"
+            self.rep.fail(where, f"is named {facet.plural!r} in the plural (its gold key and "
+                          f"label set), which is {other}; give it another `plural:`")
 
     def check_refs(self, labels: list[Label], specs, path, what):
         ids = [lab.id for lab in labels]

@@ -28,8 +28,10 @@ def _sets(data: ReportData) -> dict[str, tuple[str, str | None]]:
 
 
 def _label(data: ReportData, label_set: str, label: str) -> str:
+    if label_set == THEMES:
+        return data.theme_label(label)
     facet = _sets(data).get(label_set, ("", None))[1]
-    return data.value_label(facet, label) if facet else data.theme_label(label)
+    return data.value_label(facet, label) if facet else label
 
 
 def _ids(row: dict, *cols: str) -> list[str]:
