@@ -261,3 +261,25 @@ def test_notebook_runs_standalone_without_gold(tmp_path, monkeypatch):
     rows = read_csv(processed / "coding_validation.csv")
     assert [(r["label_set"], r["label"], r["fn"]) for r in rows][:3] == [
         ("themes", "x", "1"), ("themes", v.MACRO, "1"), ("themes", v.MICRO, "1")]
+
+
+def test_label_sets_follow_the_codebook_s_facets_and_their_plurals(tmp_path):
+    from qualtrace.codebook import load_codebook
+
+    fixture = Path(__file__).resolve().parent / "fixtures" / "otherfacets"
+    codebook = load_codebook(fixture / "config" / "codebook.yaml", terms=False)
+    label_sets = v.label_sets_from_codebook(codebook)
+    assert label_sets == {"themes": ["opening_hours", "digital_access", "staffing"],
+                          "speaker_roles": ["resident", "librarian", "volunteer"],
+                          "settings": ["branch", "mobile", "remote"],
+                          "media": ["print", "digital"]}
+    assert v.facet_sets_from_codebook(codebook) == {
+        "speaker_role": "speaker_roles", "setting": "settings", "medium": "media"}
+    # a gold line of this study must carry this study's keys, not another's
+    path = tmp_path / "gold.jsonl"
+    path.write_text(json.dumps({"doc": "doc.txt", "anchor": FIRST, "themes": [],
+                                "stakeholders": [], "areas": []}) + "\n", encoding="utf-8")
+    raw, segments, documents = corpus()
+    with pytest.raises(GoldError, match=re.escape(
+            f"{path}:1: missing key(s) speaker_roles, settings, media")):
+        v.load_gold([path], raw, segments, documents, label_sets)
