@@ -8,9 +8,9 @@ rule theme_breakdowns:
         facets="data/processed/facets.csv",
         codebook=config["codebook"],
     output:
+        **BY_FACET_TABLES,
         theme_summary="data/processed/theme_summary.csv",
         theme_cooccurrence="data/processed/theme_cooccurrence.csv",
-        **BY_FACET_TABLES,
     log:
         "logs/theme_breakdowns.log",
     benchmark:
