@@ -4,7 +4,7 @@ import os
 from snakemake.utils import min_version, validate
 
 from qualtrace import SCHEMA_DIR
-from qualtrace.preflight import check_codebook, check_config_files, check_render
+from qualtrace.common.preflight import check_codebook, check_config_files, check_render
 
 min_version("9.0")
 
@@ -40,19 +40,4 @@ include: "workflow/rules/report.smk"
 rule all:
     default_target: True
     input:
-        "data/processed/documents.csv",
-        "data/processed/segments.csv",
-        "data/processed/codings.csv",
-        "data/processed/facets.csv",
-        "data/processed/review_decisions.csv",
-        BREAKDOWN_TABLES,
-        "data/processed/coding_validation.csv",
-        "data/processed/coding_disagreements.csv",
-        "data/processed/checks.csv",
-        "data/processed/checks_passed.txt",
-        "reports/qualtrace.qdpx",
-        "reports/codebook.qdc",
-        "reports/codebook_taguette.csv",
-        REPORT_OUTPUTS,
-        "reports/provenance.json",
-        "ro-crate-metadata.json",
+        final_outputs,

@@ -23,23 +23,24 @@
 # Run by Snakemake as a `script:` with named inputs `segments`, `codings`, `facets`, `codebook`
 # and named outputs `theme_summary`, `theme_cooccurrence`, `theme_by_<facet>` (one per facet to
 # write; the facet's values come from the codebook). Standalone (or in Jupyter) it reads and
-# writes under `data/processed/`. The logic lives in `qualtrace.breakdowns`.
+# writes under `data/processed/`. The logic lives in `qualtrace.analysis.breakdowns`.
 
 # %%
 import sys
 
 import yaml
 
-from qualtrace import breakdowns
-from qualtrace.io import tee_stderr_to, read_csv, write_csv
+from qualtrace import layout
+from qualtrace.analysis import breakdowns
+from qualtrace.common.io import tee_stderr_to, read_csv, write_csv
 
 try:
     smk = snakemake  # noqa: F821 - injected by Snakemake's script: directive
     inputs, outputs = dict(smk.input.items()), dict(smk.output.items())
     tee_stderr_to(smk.log[0])
 except NameError:
-    inputs = {"segments": "data/processed/segments.csv", "codings": "data/processed/codings.csv",
-              "facets": "data/processed/facets.csv", "codebook": "config/codebook.yaml"}
+    inputs = {name: layout.table(name) for name in ("segments", "codings", "facets")}
+    inputs["codebook"] = "config/codebook.yaml"
     outputs = None  # every table, one theme_by_<facet> per facet of the codebook
 
 # %%
@@ -49,9 +50,10 @@ facets = read_csv(inputs["facets"])
 with open(inputs["codebook"], encoding="utf-8") as handle:
     themes, facet_values = breakdowns.codebook_labels(yaml.safe_load(handle))
 if outputs is None:
-    outputs = {name: f"data/processed/{name}.csv" for name in
-               ("theme_summary", "theme_cooccurrence", *(f"theme_by_{f}" for f in facet_values))}
-wanted = {name[len("theme_by_"):] for name in outputs if name.startswith("theme_by_")}
+    outputs = {name: layout.table(name) for name in
+               ("theme_summary", "theme_cooccurrence", *map(layout.by_facet_name, facet_values))}
+wanted = {name[len(layout.BY_FACET_PREFIX):] for name in outputs
+          if name.startswith(layout.BY_FACET_PREFIX)}
 missing = wanted - set(facet_values)
 if missing:
     raise SystemExit(f"codebook defines no facet(s) {sorted(missing)} for outputs theme_by_*")

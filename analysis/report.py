@@ -30,8 +30,9 @@
 from glob import glob
 from pathlib import Path
 
-from qualtrace.codebook import load_codebook
-from qualtrace.io import tee_stderr_to
+from qualtrace import layout
+from qualtrace.coding.codebook import load_codebook
+from qualtrace.common.io import tee_stderr_to
 from qualtrace.report import build_source
 from qualtrace.report.data import TABLES
 
@@ -41,14 +42,15 @@ try:
     engine = smk.params.engine
     tee_stderr_to(smk.log[0])
 except NameError:
-    inputs = {name: f"data/processed/{name}.csv" for name in TABLES}
-    inputs.update({f"theme_by_{f.id}": f"data/processed/theme_by_{f.id}.csv"
+    inputs = {name: layout.table(name) for name in TABLES}
+    inputs.update({layout.by_facet_name(f.id): layout.by_facet(f.id)
                    for f in load_codebook("config/codebook.yaml", terms=False).facets})
-    inputs.update(manifest="data/processed/run_manifest.json", codebook="config/codebook.yaml",
-                  gold=sorted(glob("data/gold/*.jsonl")), rulegraph_dot="reports/rulegraph.dot",
-                  rulegraph_svg="reports/figures/rulegraph.svg")
-    outputs = {"qmd": "reports/summary.qmd", "evidence_qmd": "reports/evidence.qmd",
-               "numbers": "data/processed/report_numbers.csv"}
+    inputs.update(manifest=layout.RUN_MANIFEST, codebook="config/codebook.yaml",
+                  gold=sorted(glob(f"{layout.GOLD_DIR}/*.jsonl")),
+                  rulegraph_dot=layout.RULEGRAPH_DOT, rulegraph_svg=layout.figure("rulegraph"))
+    outputs = {"qmd": layout.report_file("summary", "qmd"),
+               "evidence_qmd": layout.report_file("evidence", "qmd"),
+               "numbers": layout.table("report_numbers")}
     engine = "auto"
 
 # %%

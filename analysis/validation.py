@@ -17,7 +17,7 @@
 # Scores the pipeline's themes (`codings.csv`) and the codebook's facets (`facets.csv`)
 # against hand-coded units in `data/gold/*.jsonl`: per label TP/FP/FN/TN, precision, recall,
 # F1, Cohen's kappa and Krippendorff's alpha, then `__macro__` and `__micro__` rows per label
-# set (conventions in `qualtrace.validation`'s docstring). Disagreements are listed one per
+# set (conventions in `qualtrace.analysis.validation`'s docstring). Disagreements are listed one per
 # (unit, label) with the gold line and the rule that fired.
 #
 # With no gold files both outputs are written header-only, so the workflow's outputs never
@@ -32,9 +32,10 @@
 # %%
 from pathlib import Path
 
-from qualtrace import validation
-from qualtrace.codebook import load_codebook
-from qualtrace.io import tee_stderr_to, read_csv, read_raw, write_csv
+from qualtrace import layout
+from qualtrace.analysis import validation
+from qualtrace.coding.codebook import load_codebook
+from qualtrace.common.io import tee_stderr_to, read_csv, read_raw, write_csv
 
 try:
     smk = snakemake  # noqa: F821 - injected by Snakemake's script: directive
@@ -43,12 +44,12 @@ try:
     gold_paths = list(smk.input.get("gold", []))
     tuned = list(smk.params.get("tuned", []))
 except NameError:
-    inputs = {name: f"data/processed/{name}.csv"
+    inputs = {name: layout.table(name)
               for name in ("segments", "documents", "codings", "facets")}
     inputs["codebook"] = "config/codebook.yaml"
-    outputs = {name: f"data/processed/{name}.csv" for name in
+    outputs = {name: layout.table(name) for name in
                ("coding_validation", "coding_disagreements", "coding_validation_by_set")}
-    gold_paths = sorted(map(str, Path("data/gold").glob("*.jsonl")))
+    gold_paths = sorted(map(str, Path(layout.GOLD_DIR).glob("*.jsonl")))
     tuned = []
 if isinstance(gold_paths, str):  # a single named file arrives as a plain string
     gold_paths = [gold_paths]

@@ -26,9 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from qualtrace.codebook import load_codebook, term_regex  # noqa: E402
-from qualtrace.coding import code_segments  # noqa: E402
-from qualtrace.io import read_csv  # noqa: E402
+from qualtrace import layout  # noqa: E402
+from qualtrace.coding.codebook import load_codebook, term_regex  # noqa: E402
+from qualtrace.coding.engine import code_segments  # noqa: E402
+from qualtrace.common.io import read_csv  # noqa: E402
 
 
 def synthetic_corpus(segments: list[dict], raw_dir: Path, target_bytes: int):
@@ -124,7 +125,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mb", type=float, default=5.0, help="corpus size to build (default 5)")
-    ap.add_argument("--segments", default=str(ROOT / "data/processed/segments.csv"))
+    ap.add_argument("--segments", default=str(ROOT / layout.table("segments")))
     ap.add_argument("--raw", default=str(ROOT / "data/raw"))
     ap.add_argument("--codebook", default=str(ROOT / "config/codebook.yaml"))
     ap.add_argument("--runs", type=int, default=3)

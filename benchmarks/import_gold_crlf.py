@@ -15,9 +15,9 @@ import time
 import zipfile
 from pathlib import Path
 
-from qualtrace.corpus import discover
-from qualtrace.io import write_csv
-from qualtrace.refiqda_read import qdpx_to_gold
+from qualtrace.corpus.discovery import discover
+from qualtrace.common.io import write_csv
+from qualtrace.exchange.qdpx_read import qdpx_to_gold
 
 CODEBOOK = """\
 codebook: bench

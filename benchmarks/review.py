@@ -34,7 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from qualtrace.io import read_csv  # noqa: E402
+from qualtrace import layout  # noqa: E402
+from qualtrace.common.io import read_csv  # noqa: E402
 from qualtrace.review.decisions import append_decisions, text_sha256  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -44,23 +45,23 @@ SECONDS_PER_DECISION = 3.0
 
 
 def prepare(work: Path, docs: int) -> None:
-    if (work / "data/processed/codings_auto.csv").is_file():
+    if (work / layout.table("codings_auto")).is_file():
         return
     subprocess.run([sys.executable, str(ROOT / "benchmarks/synth.py"), str(work / "data/raw"),
                     "--docs", str(docs)], check=True)
     shutil.copytree(ROOT / "config", work / "config", dirs_exist_ok=True)
     subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"),
                     "--directory", str(work), "--cores", "2",
-                    "data/processed/codings_auto.csv", "data/processed/facets_auto.csv",
+                    layout.table("codings_auto"), layout.table("facets_auto"),
                     "--quiet", "rules"], check=True, cwd=work)
 
 
 def synthetic_decisions(work: Path) -> int:
     """Decisions on a tenth of the codings by alice, bob and carol; returns how many."""
-    review = work / "data/review"
+    review = work / layout.REVIEW
     shutil.rmtree(review, ignore_errors=True)
-    segments = {s["segment_id"]: s for s in read_csv(work / "data/processed/segments.csv")}
-    codings = read_csv(work / "data/processed/codings_auto.csv")
+    segments = {s["segment_id"]: s for s in read_csv(work / layout.table("segments"))}
+    codings = read_csv(work / layout.table("codings_auto"))
     rng = random.Random(0)
     rows: dict[str, list[dict]] = {"alice": [], "bob": [], "carol": []}
     for row in rng.sample(codings, len(codings) // 10):
@@ -87,14 +88,15 @@ def synthetic_decisions(work: Path) -> int:
 
 
 def time_merge(work: Path, repeats: int) -> list[float]:
-    processed = work / "data/processed"
+    def table(name: str) -> str:
+        return str(work / layout.table(name))
+
     command = [sys.executable, "-m", "qualtrace", "review-merge",
-               "--codebook", "config/codebook.yaml", "--segments", f"{processed}/segments.csv",
-               "--codings-auto", f"{processed}/codings_auto.csv",
-               "--facets-auto", f"{processed}/facets_auto.csv",
-               "--codings", f"{processed}/codings.csv", "--facets", f"{processed}/facets.csv",
-               "--outcomes", f"{processed}/review_decisions.csv",
-               "--decisions", *sorted(str(p) for p in (work / "data/review").glob("*.csv"))]
+               "--codebook", "config/codebook.yaml", "--segments", table("segments"),
+               "--codings-auto", table("codings_auto"), "--facets-auto", table("facets_auto"),
+               "--codings", table("codings"), "--facets", table("facets"),
+               "--outcomes", table("review_decisions"),
+               "--decisions", *sorted(str(p) for p in work.glob(layout.REVIEW_GLOB))]
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -119,7 +121,7 @@ def start_app(work: Path):
 def review_session(work: Path, n_codings: int) -> dict:
     from playwright.sync_api import sync_playwright
 
-    (work / "data/review/bench.csv").unlink(missing_ok=True)
+    (work / layout.review_file("bench")).unlink(missing_ok=True)
     process, url, _, _ = start_app(work)
     latencies, reading, segments_seen = [], 0.0, set()
     try:
@@ -146,7 +148,7 @@ def review_session(work: Path, n_codings: int) -> dict:
     finally:
         process.terminate()
         process.wait(timeout=10)
-    saved = list(csv.DictReader(open(work / "data/review/bench.csv", encoding="utf-8")))
+    saved = list(csv.DictReader(open(work / layout.review_file("bench"), encoding="utf-8")))
     assert len(saved) == n_codings, (len(saved), n_codings)
     person = reading + SECONDS_PER_DECISION * n_codings + sum(latencies)
     return {"codings": n_codings, "segments": len(segments_seen),
@@ -169,7 +171,7 @@ def main() -> None:
     prepare(work, args.docs)
     n_decisions = synthetic_decisions(work)
     merge = time_merge(work, args.repeats)
-    outcomes = read_csv(work / "data/processed/review_decisions.csv")
+    outcomes = read_csv(work / layout.table("review_decisions"))
     counts = {o: sum(r["outcome"] == o for r in outcomes) for o in
               ("applied", "conflict", "superseded", "stale", "unknown")}
     startups = []
@@ -179,7 +181,7 @@ def main() -> None:
         process.wait(timeout=10)
         startups.append((printed, served))
     session = review_session(work, args.codings)
-    n_codings = sum(1 for _ in open(work / "data/processed/codings_auto.csv")) - 1
+    n_codings = sum(1 for _ in open(work / layout.table("codings_auto"))) - 1
     result = {
         "documents": args.docs, "automatic_theme_codings": n_codings,
         "decisions": n_decisions, "outcomes": counts,

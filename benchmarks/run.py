@@ -47,7 +47,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "benchmarks"
-RESULTS = BENCH / "results"
+RESULTS = ROOT / layout.BENCHMARKS
 SNAKEFILE = ROOT / "Snakefile"
 for path in (ROOT / "src", ROOT / "tests", BENCH):
     if str(path) not in sys.path:
@@ -55,12 +55,14 @@ for path in (ROOT / "src", ROOT / "tests", BENCH):
 
 import psutil  # noqa: E402
 
+from qualtrace import layout  # noqa: E402
+
 import synth  # noqa: E402
 
 JOB = re.compile(r"^(?:local)?rule (\w+):\n((?:    \w+: .*\n?)*)", re.MULTILINE)
 INGESTION = re.compile(r"^segment_(?!s)")  # segment_document, segment_batch: not segments_table
-GENERATED = ("data/interim", "data/processed", "logs", "benchmarks", ".snakemake",
-             "ro-crate-metadata.json")
+GENERATED = (layout.INTERIM, layout.PROCESSED, layout.LOGS, layout.BENCHMARKS, ".snakemake",
+             layout.CRATE)
 # Targets of the issue (seconds, MB, ratios).
 TARGET_SEEDS_BUILD_S = 15
 TARGET_SEEDS_BUILD_REPORT_S = 6   # issue 17: the concise report, pandoc path
@@ -158,10 +160,10 @@ def clean(work: Path) -> None:
     from workflow_helpers import remove_generated
 
     remove_generated(work, GENERATED)
-    reports = work / "reports"
+    reports = work / layout.REPORTS
     if reports.is_dir():  # generated, but keep what the project commits there
         for path in reports.iterdir():
-            if path.name in ("summary.qmd", "_quarto.yml") and (ROOT / "reports" / path.name).is_file():
+            if path.name in ("summary.qmd", "_quarto.yml") and (ROOT / layout.REPORTS / path.name).is_file():
                 continue
             shutil.rmtree(path) if path.is_dir() else path.unlink()
 
@@ -169,7 +171,7 @@ def clean(work: Path) -> None:
 def rule_times(work: Path) -> dict[str, dict]:
     """Per rule: jobs, summed and largest wall seconds, largest max_rss (MB) from benchmark:."""
     times: dict[str, dict] = {}
-    base = work / "benchmarks" / "results" / "rules"
+    base = work / layout.BENCHMARKS / "rules"
     for tsv in sorted(base.rglob("*.tsv")):
         rel = tsv.relative_to(base)
         rule = rel.parts[0] if len(rel.parts) > 1 else tsv.stem
@@ -211,10 +213,10 @@ def make_corpus(name: str, n_docs: int | None, base: Path, seed: int, engine: st
 
 
 def corpus_stats(work: Path) -> dict:
-    from qualtrace.io import read_csv
+    from qualtrace.common.io import read_csv
 
     raw = sorted((work / "data" / "raw").glob("*"))
-    segments = read_csv(work / "data" / "processed" / "segments.csv")
+    segments = read_csv(work / layout.table("segments"))
     content = [s for s in segments if s["kind"] in ("key_point", "paragraph", "quote",
                                                     "list_item")]
     return {
@@ -225,7 +227,7 @@ def corpus_stats(work: Path) -> dict:
         / max(len(segments), 1),
         "content_boilerplate_fraction": sum(s["boilerplate"] == "true" for s in content)
         / max(len(content), 1),
-        "n_codings": max(sum(1 for _ in open(work / "data/processed/codings.csv",
+        "n_codings": max(sum(1 for _ in open(work / layout.table("codings"),
                                              encoding="utf-8")) - 1, 0),
     }
 
@@ -234,13 +236,13 @@ def coding_speed(work: Path) -> dict:
     """code_segments vs a plain scan of the same bytes, in this process pinned to one CPU, back
     to back (benchmarks/coding_speed.py's measure and pin)."""
     from coding_speed import measure, pin
-    from qualtrace.codebook import load_codebook
-    from qualtrace.io import read_csv, read_raw
+    from qualtrace.coding.codebook import load_codebook
+    from qualtrace.common.io import read_csv, read_raw
 
     codebook = load_codebook(work / "config" / "codebook.yaml")
-    documents = read_csv(work / "data" / "processed" / "documents.csv")
+    documents = read_csv(work / layout.table("documents"))
     raw = {d["doc_id"]: read_raw(work / d["path"]) for d in documents}
-    segments = read_csv(work / "data" / "processed" / "segments.csv")
+    segments = read_csv(work / layout.table("segments"))
     affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
     pinned = pin(None)
     try:
@@ -310,7 +312,7 @@ def run_repeat(case: str, work: Path, repeat: int, report_rules: list[str], logs
             record_rules()
             for engine, seconds, cpu in render_times(work, args.quarto):
                 record(f"render_{engine}", seconds, detail=f"CPU {cpu:.1f} s; summary and "
-                       "evidence, HTML and PDF, on a copy of reports/")
+                       f"evidence, HTML and PDF, on a copy of {layout.REPORTS}/")
     if repeat == 1:
         for key, value in corpus_stats(work).items():
             record(key, float(value) if isinstance(value, float) else value,
@@ -378,14 +380,15 @@ def render_times(work: Path, quarto: str | None):
     for engine, launcher in engines:
         copy = work.parent / f"render-{engine}"
         shutil.rmtree(copy, ignore_errors=True)
-        shutil.copytree(work / "reports", copy / "reports")
+        shutil.copytree(work / layout.REPORTS, copy / layout.REPORTS)
         env = dict(os.environ)
         if launcher:
             env["PATH"] = f"{launcher.parent}{os.pathsep}{env['PATH']}"
         before = os.times()
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "qualtrace.report", "render",
-                        "reports/summary.qmd", "reports/evidence.qmd", "--engine", engine],
+        subprocess.run([sys.executable, "-m", "qualtrace", "report", "render",
+                        *(layout.report_file(doc, "qmd") for doc in layout.REPORT_DOCUMENTS),
+                        "--engine", engine],
                        cwd=copy, env=env, check=True, capture_output=True)
         wall = time.perf_counter() - start
         after = os.times()
@@ -626,7 +629,7 @@ def write_results_md(rows, med, cases, report: bool, args, started: str) -> str:
         "# Benchmark results",
         "",
         "Made by `python benchmarks/run.py` (method in its docstring); every measurement is in "
-        "`benchmarks/results/benchmark.csv` and plotted in `benchmarks/results/benchmark.svg` "
+        f"`{layout.BENCHMARKS}/benchmark.csv` and plotted in `{layout.BENCHMARKS}/benchmark.svg` "
         "(both git-ignored, regenerated by the command).",
         "",
         f"Machine: {env}. 1-minute load average before the builds: "
@@ -801,7 +804,7 @@ def summarize_csv(path: Path, results: Path, args) -> int:
 
 def coding_engine() -> str:
     """Which engine the coding stage ran with (recorded with the results)."""
-    return "pure Python (qualtrace.matcher and qualtrace.coding)"
+    return "pure Python (qualtrace.coding.matcher and qualtrace.coding.engine)"
 
 
 def executor_plugins() -> list[str]:

@@ -76,8 +76,8 @@ def _unique(items):
 
 def seed_units(paths=SEEDS) -> SeedUnits:
     """Parse the seeds with the pipeline's own parser and collect their units by kind."""
-    from qualtrace.ingest import IngestRules, parse_document
-    from qualtrace.io import read_raw
+    from qualtrace.corpus.ingest import IngestRules, parse_document
+    from qualtrace.common.io import read_raw
     import yaml
 
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text(encoding="utf-8"))
@@ -123,7 +123,7 @@ def seed_units(paths=SEEDS) -> SeedUnits:
 
 
 def _normalise(text: str) -> str:
-    # The gather's notion of "the same text" (qualtrace.gather.normalise).
+    # The gather's notion of "the same text" (qualtrace.corpus.gather.normalise).
     return " ".join(text.lstrip("\ufeff").split()).casefold()
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from qualtrace.validation import cohen_kappa, krippendorff_alpha  # noqa: E402
+from qualtrace.analysis.validation import cohen_kappa, krippendorff_alpha  # noqa: E402
 
 
 

@@ -16,6 +16,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from qualtrace import layout
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -28,10 +30,11 @@ def main() -> int:
         for part in ("raw", "gold"):
             shutil.copytree(args.corpus / "data" / part, work / "data" / part)
         shutil.copytree(ROOT / "config", work / "config")
-        subprocess.run([sys.executable, "-m", "snakemake", "data/processed/coding_validation.csv",
+        table = layout.table("coding_validation")
+        subprocess.run([sys.executable, "-m", "snakemake", table,
                         "-s", str(ROOT / "Snakefile"), "--directory", str(work), "--cores", "2",
                         "--quiet", "all"], check=True)
-        with open(work / "data/processed/coding_validation.csv", encoding="utf-8") as handle:
+        with open(work / table, encoding="utf-8") as handle:
             rows = [r for r in csv.DictReader(handle) if r["label"].startswith("__")]
     print(f"{'label set':14}{'average':10}{'precision':>10}{'recall':>8}{'F1':>8}{'units':>7}")
     for row in rows:

@@ -17,7 +17,7 @@ def config() -> dict:
 
 @pytest.fixture(scope="session")
 def ingest_rules(config):
-    from qualtrace.ingest import IngestRules
+    from qualtrace.corpus.ingest import IngestRules
 
     return IngestRules.from_config(config["ingest"])
 

@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given, settings, strategies as st
 
 from qualtrace import SCHEMA_DIR
-from qualtrace import breakdowns as bd
+from qualtrace.analysis import breakdowns as bd
 
 SCHEMAS = SCHEMA_DIR
 THEMES = {"alpha": "Alpha theme", "beta": "Beta theme", "gamma": "Never coded"}
@@ -173,7 +173,7 @@ def test_counts_match_brute_force(codings, facets, boiler):
 
 
 def test_notebook_runs_standalone(tmp_path, monkeypatch):
-    from qualtrace.io import write_csv
+    from qualtrace.common.io import write_csv
     processed = tmp_path / "data" / "processed"
     write_csv(processed / "segments.csv", list(SEGMENTS[0]), SEGMENTS)
     write_csv(processed / "codings.csv", ["segment_id", "theme"], CODINGS)
@@ -185,7 +185,7 @@ def test_notebook_runs_standalone(tmp_path, monkeypatch):
                    "area": {"values": [{"id": "rural"}, {"id": "urban"}]}}}))
     monkeypatch.chdir(tmp_path)
     runpy.run_path(str(Path(__file__).resolve().parents[1] / "analysis" / "breakdowns.py"))
-    from qualtrace.io import read_csv
+    from qualtrace.common.io import read_csv
     grid = read_csv(processed / "theme_by_area.csv")
     assert len(grid) == 3 * 2
     assert by_key(grid, "theme", "value")["alpha", "rural"]["segment_ids"] == "d1-0002"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import MINI
-from qualtrace.io import read_csv
+from qualtrace.common.io import read_csv
 from test_yaml_limits import alias_bomb
 from workflow_helpers import SNAKEFILE, make_project, planned_jobs, snakemake
 

@@ -7,11 +7,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from qualtrace.breakdowns import build_tables
+from qualtrace.analysis.breakdowns import build_tables
 from qualtrace.checks import Tables, run_checks
 from qualtrace.checks import content, counts, integrity
-from qualtrace.gather import mark_repeated_text
-from qualtrace.ingest import parse_document
+from qualtrace.corpus.gather import mark_repeated_text
+from qualtrace.corpus.ingest import parse_document
 
 CHAPTER = (
     "A Study of Services\n"
@@ -29,7 +29,7 @@ CHAPTER = (
 
 
 def make_tables(themes_by_text: dict[str, list[str]] | None = None) -> Tables:
-    from qualtrace.ingest import IngestRules
+    from qualtrace.corpus.ingest import IngestRules
 
     rules = IngestRules.from_config({
         "key_point_headings": ["key points"],

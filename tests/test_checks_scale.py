@@ -5,7 +5,7 @@ import random
 import re
 
 from qualtrace.checks import content, integrity, run_checks
-from qualtrace.spans import coverage_problems
+from qualtrace.corpus.spans import coverage_problems
 
 from test_checks import make_tables
 

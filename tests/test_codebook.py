@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from qualtrace.codebook import CodebookError, load_codebook, parse_codebook, term_regex
+from qualtrace.coding.codebook import CodebookError, load_codebook, parse_codebook, term_regex
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -207,7 +207,8 @@ def test_term_syntax():
 
 
 def test_matcher_lives_in_its_own_module():
-    from qualtrace import codebook, matcher
+    from qualtrace.coding import codebook
+    from qualtrace.coding import matcher
 
     assert codebook.term_regex is matcher.term_regex
     cb = parse_codebook(BASE)
@@ -216,7 +217,7 @@ def test_matcher_lives_in_its_own_module():
 
 
 def test_unicode_facts_the_case_sensitive_twins_rely_on():
-    """qualtrace.matcher runs regex terms as case-sensitive twins over lower-cased text. That is
+    """qualtrace.coding.matcher runs regex terms as case-sensitive twins over lower-cased text. That is
     exact only if, for every character x whose lower-case form y is one character: str.lower
     agrees with the regex engine's own lower-casing; lower-casing is idempotent; a character
     that lower-cases to another one lower-cases to a cased one; lower-casing keeps word, digit

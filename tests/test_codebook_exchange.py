@@ -13,7 +13,7 @@ from types import SimpleNamespace as NS
 import pytest
 
 from qualtrace import SCHEMA_DIR
-from qualtrace.codebook_exchange import (CODEBOOK_NS, code_tree, codebook_qdc, guid,
+from qualtrace.exchange.codebook_formats import (CODEBOOK_NS, code_tree, codebook_qdc, guid,
                                          taguette_csv, taguette_rows, write_qdc,
                                          write_taguette_csv)
 
@@ -148,7 +148,7 @@ def test_taguette_imports_the_codebook(tmp_path):
 def test_taguette_imports_the_repository_codebook(tmp_path):
     if not (ROOT / "config" / "codebook.yaml").exists():
         pytest.skip("config/codebook.yaml does not exist yet")
-    from qualtrace.codebook import load_codebook
+    from qualtrace.coding.codebook import load_codebook
 
     python = tool_python("taguette", "taguette.import_codebook")
     cb = load_codebook(ROOT / "config" / "codebook.yaml")
@@ -169,7 +169,7 @@ def test_repository_codebook_qdc_is_valid(schema_dir):
     import io
 
     import xmlschema
-    from qualtrace.codebook import load_codebook
+    from qualtrace.coding.codebook import load_codebook
 
     data = codebook_qdc(load_codebook(ROOT / "config" / "codebook.yaml"))
     xmlschema.XMLSchema(str(schema_dir / "Codebook.xsd")).validate(io.BytesIO(data))

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from qualtrace.codebook import load_codebook, parse_codebook
-from qualtrace.coding import CODING_FIELDS, FACET_FIELDS, code_segments
+from qualtrace.coding.codebook import load_codebook, parse_codebook
+from qualtrace.coding.engine import CODING_FIELDS, FACET_FIELDS, code_segments
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -298,8 +298,8 @@ def test_project_codebook_on_report_language():
 import random  # noqa: E402
 import re  # noqa: E402
 
-from qualtrace import coding as engine  # noqa: E402
-from qualtrace.matcher import Matcher, folded_text, folded_twin  # noqa: E402
+from qualtrace.coding import engine  # noqa: E402
+from qualtrace.coding.matcher import Matcher, folded_text, folded_twin  # noqa: E402
 
 WORDS = ["care", "control", "risk", "staff", "clients", "client's", "said", "felt", "social",
          "work", "worker", "workers", "support", "rehabilitation", "rehabilitative", "trust",

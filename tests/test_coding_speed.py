@@ -6,10 +6,10 @@ from __future__ import annotations
 import random
 import re
 
-from qualtrace import coding as engine
-from qualtrace.codebook import parse_codebook
-from qualtrace.coding import code_segments
-from qualtrace.matcher import Matcher, _folded_tree, _required, _sre_c, folded_text, twin_scan
+from qualtrace.coding import engine
+from qualtrace.coding.codebook import parse_codebook
+from qualtrace.coding.engine import code_segments
+from qualtrace.coding.matcher import Matcher, _folded_tree, _required, _sre_c, folded_text, twin_scan
 
 WORDS = ["care", "control", "risk", "staff", "clients", "client's", "said", "felt", "social",
          "work", "worker", "workers", "support", "rehabilitation", "trust", "the", "of", "was",

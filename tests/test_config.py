@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from qualtrace import SCHEMA_DIR
-from qualtrace.config import ConfigError, validate_config_file, validate_config_text
+from qualtrace.common.config import ConfigError, validate_config_file, validate_config_text
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config" / "config.yaml"

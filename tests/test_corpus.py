@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from qualtrace.corpus import ingestion_batches
+from qualtrace.corpus.discovery import ingestion_batches
 
 
 def corpus(n: int) -> dict[str, str]:

@@ -66,7 +66,7 @@ def crate_dir(mini_build, tmp_path_factory):
     shutil.copytree(mini_build, work, ignore=shutil.ignore_patterns(".snakemake"))
     for name in ("Snakefile", "README.md", "LICENSE"):
         shutil.copy(ROOT / name, work / name)
-    from qualtrace.provenance import ro_crate
+    from qualtrace.audit.provenance import ro_crate
 
     record = json.loads((work / "reports" / "provenance.json").read_text(encoding="utf-8"))
     written = json.loads((work / "ro-crate-metadata.json").read_text(encoding="utf-8"))

@@ -14,9 +14,9 @@ import re
 
 import pytest
 
-from qualtrace.codebook import parse_codebook
-from qualtrace.coding import code_segments
-from qualtrace.matcher import term_regex
+from qualtrace.coding.codebook import parse_codebook
+from qualtrace.coding.engine import code_segments
+from qualtrace.coding.matcher import term_regex
 
 from test_coding import make
 
@@ -148,7 +148,7 @@ def _yaml_list(terms) -> str:
 
 
 def codebook_yaml(themes: list[dict]) -> str:
-    # The reference reads terms literally; inflected forms (qualtrace.inflect) are tested on
+    # The reference reads terms literally; inflected forms (qualtrace.coding.inflect) are tested on
     # their own in test_inflect.py.
     lines = ["codebook: reference", "version: 1", "settings: {inflect: false}", "themes:"]
     for theme in themes:

@@ -10,9 +10,9 @@ import json
 
 import pytest
 
-from qualtrace.codebook import CodebookError, parse_codebook
-from qualtrace.codebook_exchange import taguette_csv
-from qualtrace.io import csv_text, spreadsheet_cell
+from qualtrace.coding.codebook import CodebookError, parse_codebook
+from qualtrace.exchange.codebook_formats import taguette_csv
+from qualtrace.common.io import csv_text, spreadsheet_cell
 
 from test_codebook import BASE, line_of
 

@@ -1,7 +1,7 @@
 """Morphology-aware terms and context inheritance of stakeholders (issue 16)."""
-from qualtrace.codebook import parse_codebook
-from qualtrace.coding import code_segments
-from qualtrace.inflect import inflections
+from qualtrace.coding.codebook import parse_codebook
+from qualtrace.coding.engine import code_segments
+from qualtrace.coding.inflect import inflections
 
 from test_coding import make  # noqa: E402  (the fixture builder the coding tests use)
 

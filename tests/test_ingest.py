@@ -3,10 +3,10 @@ from collections import Counter
 import pytest
 
 from conftest import MINI, SEEDS
-from qualtrace.blocks import split_blocks
-from qualtrace.ingest import is_list_item, parse_document
-from qualtrace.io import read_raw
-from qualtrace.spans import coverage_problems
+from qualtrace.corpus.blocks import split_blocks
+from qualtrace.corpus.ingest import is_list_item, parse_document
+from qualtrace.common.io import read_raw
+from qualtrace.corpus.spans import coverage_problems
 
 MINI_FILES = sorted((MINI / "data" / "raw").glob("*.txt"))
 

@@ -1,6 +1,6 @@
 import pytest
 
-from qualtrace.io import InputError, decode_raw, read_csv, write_csv
+from qualtrace.common.io import InputError, decode_raw, read_csv, write_csv
 
 
 def test_windows_1252_names_file_and_byte_offset():

@@ -35,7 +35,7 @@ def test_every_notebook_is_covered_and_paired():
 
 @pytest.mark.parametrize("name", sorted(NOTEBOOKS))
 def test_notebook_runs_and_matches_the_workflow(mini_build, tmp_path, monkeypatch, name):
-    from qualtrace.provenance import commit_epoch
+    from qualtrace.audit.provenance import commit_epoch
 
     work = tmp_path / "project"
     shutil.copytree(mini_build, work, ignore=shutil.ignore_patterns(".snakemake"))

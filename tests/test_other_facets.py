@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from qualtrace.codebook import load_codebook
-from qualtrace.io import read_csv
-from qualtrace.validation import label_sets_from_codebook, load_gold
+from qualtrace.coding.codebook import load_codebook
+from qualtrace.common.io import read_csv
+from qualtrace.analysis.validation import label_sets_from_codebook, load_gold
 from workflow_helpers import ROOT, make_project, snakemake
 
 pytestmark = pytest.mark.slow

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qualtrace.ingest import IngestRules, parse_document
-from qualtrace.io import InputError, decode_raw
-from qualtrace.spans import coverage_problems
+from qualtrace.corpus.ingest import IngestRules, parse_document
+from qualtrace.common.io import InputError, decode_raw
+from qualtrace.corpus.spans import coverage_problems
 
 RULES = IngestRules.from_config({
     "key_point_headings": ["key points"], "furniture": ["contact", "back to top"],

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from qualtrace import SCHEMA_DIR
-from qualtrace import preflight
+from qualtrace.common import preflight
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = SCHEMA_DIR / "codebook.schema.yaml"

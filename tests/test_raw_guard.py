@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from qualtrace.checks.load import load_tables
-from qualtrace.corpus import discover, refuse_duplicate_files, same_text_key
-from qualtrace.gather import refuse_duplicates
-from qualtrace.ingest import IngestRules, ingest_file
-from qualtrace.io import InputError, raw_path_problem, read_raw, read_raw_bytes
-from qualtrace.trace import _read
+from qualtrace.corpus.discovery import discover, refuse_duplicate_files, same_text_key
+from qualtrace.corpus.gather import refuse_duplicates
+from qualtrace.corpus.ingest import IngestRules, ingest_file
+from qualtrace.common.io import InputError, raw_path_problem, read_raw, read_raw_bytes
+from qualtrace.audit.trace import _read
 
 SECRET = "root:x:0:0:the secret outside the project\n"
 

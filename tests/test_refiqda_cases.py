@@ -53,7 +53,7 @@ def test_every_case_has_its_text_linked(mini_build):
 
 
 def test_case_codes_are_not_read_back_as_codings(mini_build):
-    from qualtrace.refiqda_read import read_qdpx
+    from qualtrace.exchange.qdpx_read import read_qdpx
 
     project = read_qdpx(mini_build / "reports" / "qualtrace.qdpx")
     cases = {case["guid"] for case in project.cases}

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-import qualtrace.refiqda_read as refiqda_read
-from qualtrace.refiqda import main, qdpx_to_gold, read_qdpx, validate_xml
-from qualtrace.refiqda_export import XsdValidationError
+import qualtrace.exchange.qdpx_read as refiqda_read
+from qualtrace.cli.main import main
+from qualtrace.exchange.refiqda import qdpx_to_gold, read_qdpx, validate_xml
+from qualtrace.exchange.qdpx_export import XsdValidationError
 
 from test_refiqda import (FILES, RAW_A, corpus, corpus_config,  # noqa: F401 (a fixture)
                           corpus_documents)
@@ -31,7 +32,7 @@ def qdpx(path: Path, members: dict[str, bytes | str]) -> Path:
 
 
 def refiqda(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "qualtrace.refiqda", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "qualtrace", *map(str, args)],
                           capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
@@ -75,7 +76,7 @@ def test_validate_refuses_a_doctype_instead_of_crashing(tmp_path, doctype):
     archive = qdpx(tmp_path / "p.qdpx", {"project.qde": doctype_project(doctype)})
     line = assert_one_line_refusal(refiqda("validate", archive), f"{archive}: project.qde",
                                    "DOCTYPE")
-    assert line.startswith("qualtrace.refiqda: error: ")
+    assert line.startswith("qualtrace: error: ")
     qdc = tmp_path / "c.qdc"
     qdc.write_bytes(doctype_project(doctype).replace(b"Project", b"CodeBook"))
     assert_one_line_refusal(refiqda("validate", qdc), str(qdc), "DOCTYPE")
@@ -171,7 +172,7 @@ def test_offset_mapping_through_line_ends_is_linear():
     n = 400
     raw = "".join(f"line {i}\r\n" for i in range(n))
     tool = raw.replace("\r\n", "\n")
-    omap = refiqda_read._offset_map(raw, tool)  # the tool's text has CRLF, the file LF
+    omap = refiqda_read.offset_map(raw, tool)  # the tool's text has CRLF, the file LF
     between = [m + 1 for m in range(len(raw)) if raw.startswith("\r\n", m)]
     calls = 0
 
@@ -289,7 +290,7 @@ def test_a_broken_project_is_refused_in_one_line(tmp_path, corpus, case, capsys)
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1, err
     member = MEMBER.get(case, "project.qde")
-    assert err.startswith(f"qualtrace.refiqda: error: {path}: {member}"), err
+    assert err.startswith(f"qualtrace: error: {path}: {member}"), err
     assert not out.exists()
 
 
@@ -393,7 +394,7 @@ def test_messages_under_a_non_utf8_locale(tmp_path, corpus):  # noqa: F811
             b'name="sel 0"', 'name="sélection \u201c0\u201d"'.encode()),
         "sources/a.txt": RAW_A.encode("utf-8")})
     out = tmp_path / "gold-\u00e9t\u00e9.jsonl"
-    args = [sys.executable, "-m", "qualtrace.refiqda", *gold_args(corpus, far, out)]
+    args = [sys.executable, "-m", "qualtrace", *gold_args(corpus, far, out)]
     result = subprocess.run(args, capture_output=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr.decode()
     assert b"s\\xe9lection \\u201c0\\u201d" in result.stderr

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from qualtrace.codebook import load_codebook
-from qualtrace.codebook_exchange import codebook_qdc, guid
-from qualtrace.refiqda import export_qdpx, main
-from qualtrace.refiqda_export import (ProjectXml, XsdValidationError, _guid, _write_zip,
+from qualtrace.coding.codebook import load_codebook
+from qualtrace.exchange.codebook_formats import codebook_qdc, guid
+from qualtrace.cli.main import main
+from qualtrace.exchange.refiqda import export_qdpx
+from qualtrace.exchange.qdpx_export import (ProjectXml, XsdValidationError, _guid, _write_zip,
                                       build_project, validate_xml, write_project, zip_bytes)
 
 from test_codebook_exchange import schema_dirs, small_codebook
@@ -240,7 +241,7 @@ def test_no_element_limit():
         "import io, sys\n"
         "sys.path.insert(0, sys.argv[1])\n"
         "from test_refiqda_scale import _Generated, big_project\n"
-        "from qualtrace.refiqda_export import validate_xml\n"
+        "from qualtrace.exchange.qdpx_export import validate_xml\n"
         "validate_xml(io.BufferedReader(_Generated(big_project(1_010_000))), 'Project.xsd')\n"
         # VmHWM, not getrusage's ru_maxrss: that one keeps the forking pytest process's size
         # across exec, so it would measure the test run, not this validation
@@ -284,13 +285,13 @@ def test_invalid_export_fails_and_writes_nothing(data, tmp_path):
 
 
 def test_command_line_reports_an_invalid_export(data, tmp_path, monkeypatch, capsys):
-    import qualtrace.refiqda as refiqda
+    import qualtrace.exchange.refiqda as refiqda
 
     monkeypatch.setattr(refiqda, "ProjectXml", BrokenProject)
     out = tmp_path / "bad.qdpx"
     log = tmp_path / "export.log"
     args = [f"--{k}={v}" for k, v in data["paths"].items()]
-    assert main(["--log", str(log), "export", *args, f"--output={out}"]) == 2
+    assert main(["--log", str(log), "export", "qdpx", *args, f"--output={out}"]) == 2
     message = capsys.readouterr().err
     assert "error:" in message and "not valid against Project.xsd" in message
     assert "nothing was written" in message and not out.exists()
@@ -323,12 +324,12 @@ def test_export_summary_and_validate_command(data, tmp_path, capsys):
 
 
 def test_codebook_command_refuses_an_invalid_qdc(tmp_path, monkeypatch, capsys):
-    import qualtrace.refiqda as refiqda
+    import qualtrace.exchange.refiqda as refiqda
 
     data = make_corpus(tmp_path)
     monkeypatch.setattr(refiqda, "codebook_qdc", lambda cb: b"<CodeBook />")
     out = tmp_path / "codebook.qdc"
-    assert main(["codebook", f"--codebook={data['paths']['codebook']}", f"--qdc={out}"]) == 2
+    assert main(["export", "qdc", f"--codebook={data['paths']['codebook']}", f"--output={out}"]) == 2
     assert f"{out}: not written, it is not valid against Codebook.xsd at line 1: " in \
         capsys.readouterr().err
     assert not out.exists()

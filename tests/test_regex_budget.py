@@ -1,5 +1,5 @@
 """No codebook can hang a build: a `re:` term that backtracks without end is stopped by the
-regex budget (qualtrace.regex_budget) and the build fails with one line naming the term's rule
+regex budget (qualtrace.coding.regex_budget) and the build fails with one line naming the term's rule
 and file:line; a term that finishes codes exactly as Python's `re` matches it."""
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from qualtrace import regex_budget
-from qualtrace.codebook import CodebookError, parse_codebook
-from qualtrace.coding import CODING_FIELDS, FACET_FIELDS, code_segments
-from qualtrace.io import write_csv
+from qualtrace.coding import regex_budget
+from qualtrace.coding.codebook import CodebookError, parse_codebook
+from qualtrace.coding.engine import CODING_FIELDS, FACET_FIELDS, code_segments
+from qualtrace.common.io import write_csv
 
 from test_coding import CODEBOOK, make
 

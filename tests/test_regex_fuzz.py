@@ -9,9 +9,9 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from qualtrace import regex_budget
-from qualtrace.codebook import CodebookError, parse_codebook
-from qualtrace.coding import code_segments
+from qualtrace.coding import regex_budget
+from qualtrace.coding.codebook import CodebookError, parse_codebook
+from qualtrace.coding.engine import code_segments
 
 from test_coding import make
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from qualtrace.io import read_csv
+from qualtrace.common.io import read_csv
 from test_report_helpers import (SECTIONS, assert_pdf_links_only_to_evidence, evidence_item,
                                  numbers, passages, pdf_text, soup, squeeze)
 from workflow_helpers import snakemake
@@ -41,7 +41,7 @@ def test_source_is_a_quarto_document_with_numbers_computed(mini_build):
 
 
 def test_every_table_number_opens_the_passages_trace_returns(mini_build, page, evidence):
-    from qualtrace.trace import trace
+    from qualtrace.audit.trace import trace
 
     rows = numbers(mini_build)
     segments = {s["segment_id"]: s for s in read_csv(mini_build / "data/processed/segments.csv")}

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from qualtrace import SCHEMA_DIR
-from qualtrace.io import read_csv
+from qualtrace.common.io import read_csv
 from qualtrace.report import contrast
 from qualtrace.report.numbers import Registry
 from test_report_helpers import ROOT, evidence_item, numbers, passages, section_of, soup
@@ -112,7 +112,7 @@ def test_seeds_validity_is_marked_as_tuned_on(seeds_build):
     import jsonschema
     import yaml
 
-    from qualtrace.validation import BY_SET_FIELDS
+    from qualtrace.analysis.validation import BY_SET_FIELDS
 
     rows = read_csv(seeds_build / "data/processed/coding_validation_by_set.csv")
     assert rows and {(r["gold_set"], r["tuned"]) for r in rows} == {("seeds", "true")}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 
-from qualtrace.io import read_csv
+from qualtrace.common.io import read_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 INJECTION = ROOT / "tests" / "fixtures" / "injection"

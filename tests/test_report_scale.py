@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from qualtrace.codebook import load_codebook
+from qualtrace.coding.codebook import load_codebook
 from qualtrace.report import limits
 from qualtrace.report.data import ReportData
 from qualtrace.report.document import Context, build

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import MINI, ROOT
-from qualtrace.io import read_csv
+from qualtrace.common.io import read_csv
 from qualtrace.review.decisions import read_decisions, text_sha256
 from workflow_helpers import make_project, snakemake
 

@@ -7,8 +7,8 @@ import shutil
 import pytest
 
 from conftest import ROOT
-from qualtrace.coding import CODING_FIELDS, FACET_FIELDS
-from qualtrace.io import InputError, write_csv
+from qualtrace.coding.engine import CODING_FIELDS, FACET_FIELDS
+from qualtrace.common.io import InputError, write_csv
 from qualtrace.review.app import create_app
 from qualtrace.review.decisions import read_decisions, text_sha256
 

@@ -2,17 +2,19 @@
 one), import it, and get exactly those two decisions."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import uuid
 import zipfile
 
 import pytest
+import yaml
 from lxml import etree
 
 from conftest import MINI
-from qualtrace.codebook_exchange import guid
-from qualtrace.io import read_csv
+from qualtrace.exchange.codebook_formats import guid
+from qualtrace.common.io import read_csv
 from qualtrace.review.decisions import read_decisions, text_sha256
 from workflow_helpers import make_project, snakemake
 
@@ -28,7 +30,8 @@ def exported(tmp_path_factory):
     return work
 
 
-def recode(ours, out, remove: tuple[str, str], add: tuple[str, str, int, int, str]):
+def recode(ours, out, remove: tuple[str, str],
+           add: tuple[str, str, int, int, str] | None):
     """Our project with one (segment, theme) coding removed and one selection added, the way
     another tool would save it."""
     with zipfile.ZipFile(ours) as archive:
@@ -43,7 +46,15 @@ def recode(ours, out, remove: tuple[str, str], add: tuple[str, str, int, int, st
             sel.getparent().remove(sel)
             removed += 1
     assert removed == 1
-    source_guid, theme, start, end, memo = add
+    if add is not None:
+        _add_selection(root, *add)
+    members["project.qde"] = etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def _add_selection(root, source_guid, theme, start, end, memo):
     source = next(s for s in root.iter(f"{Q}TextSource") if s.get("guid") == source_guid)
     user = root.get("creatingUserGUID")
     selection = etree.Element(f"{Q}PlainTextSelection", guid=str(uuid.uuid4()),
@@ -58,10 +69,6 @@ def recode(ours, out, remove: tuple[str, str], add: tuple[str, str, int, int, st
         variables.addprevious(selection)
     else:
         source.append(selection)
-    members["project.qde"] = etree.tostring(root, xml_declaration=True, encoding="utf-8")
-    with zipfile.ZipFile(out, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
 
 
 def test_a_recode_comes_back_as_exactly_its_two_differences(exported, tmp_path):
@@ -109,5 +116,29 @@ def test_an_unreadable_project_is_one_line(exported, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "qualtrace", "import-review", str(bad), "--reviewer", "carol"],
         cwd=exported, capture_output=True, text=True)
-    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.startswith(f"qualtrace: error: {bad}: not a readable REFI-QDA project")
+
+
+def test_the_corpus_is_the_one_the_config_names(exported, tmp_path):
+    """Like import-gold, import-review finds the documents through the config's
+    corpus.patterns (the workflow's own discovery), not in a fixed data/raw folder."""
+    work = tmp_path / "elsewhere"
+    shutil.copytree(exported / "config", work / "config")
+    shutil.copytree(exported / "data" / "raw", work / "texts")
+    for built in ("data/processed/segments.csv", "reports/qualtrace.qdpx"):
+        (work / built).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(exported / built, work / built)
+    config = yaml.safe_load((work / "config/config.yaml").read_text(encoding="utf-8"))
+    config["corpus"]["patterns"] = ["texts/*.txt", "texts/*.md"]
+    (work / "config/config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    codings = read_csv(exported / "data/processed/codings.csv")
+    recoded = tmp_path / "recoded.qdpx"
+    recode(work / "reports/qualtrace.qdpx", recoded, (codings[0]["segment_id"],
+                                                      codings[0]["theme"]), None)
+    result = subprocess.run(
+        [sys.executable, "-m", "qualtrace", "import-review", str(recoded), "--reviewer",
+         "dana"], cwd=work, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "1 codings removed and 0 added" in result.stdout
+    assert "warning" not in result.stderr, result.stderr

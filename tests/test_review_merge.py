@@ -254,7 +254,7 @@ def test_outcome_rows_follow_their_schema(tmp_path):
     import yaml
 
     from conftest import ROOT
-    from qualtrace.io import read_csv, write_csv
+    from qualtrace.common.io import read_csv, write_csv
     from qualtrace.review.merge import OUTCOME_FIELDS
 
     spec = yaml.safe_load((SCHEMA_DIR / "review_decisions.schema.yaml")
@@ -289,7 +289,7 @@ def test_concurrent_processes_appending_lose_no_row(tmp_path):
 
 
 def test_trace_prints_a_memo_as_text_not_terminal_control():
-    from qualtrace.trace import Passage, as_text
+    from qualtrace.audit.trace import Passage, as_text
 
     passage = Passage("d-0001", "d", "data/raw/d.txt", 3, 1, 100, 118, "paragraph",
                       "Funding was short.", "", True, True, "", [

@@ -10,7 +10,7 @@ import zipfile
 import pytest
 from lxml import etree
 
-from qualtrace.io import read_csv
+from qualtrace.common.io import read_csv
 from qualtrace.review.decisions import append_decisions, text_sha256
 from workflow_helpers import make_project, planned_jobs, snakemake
 from conftest import MINI

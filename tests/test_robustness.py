@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from qualtrace.io import read_csv
+from qualtrace.common.io import read_csv
 from workflow_helpers import ROOT, make_project, snakemake
 
 pytestmark = pytest.mark.slow

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from qualtrace.io import read_csv
+from qualtrace.common.io import read_csv
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from qualtrace.io import read_csv
+from qualtrace.common.io import read_csv
 
 pytestmark = pytest.mark.slow
 

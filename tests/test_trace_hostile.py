@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from qualtrace.io import write_csv
+from qualtrace.common.io import write_csv
 
 # An ESC title sequence (OSC 0 ... BEL), clear screen (CSI 2J), a C1 CSI, a bidi override, a
 # curly quote and an ellipsis that an ASCII terminal cannot encode.

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from qualtrace import SCHEMA_DIR
-from qualtrace import validation as v
-from qualtrace.validation import GoldError, GoldUnit
+from qualtrace.analysis import validation as v
+from qualtrace.analysis.validation import GoldError, GoldUnit
 
 SCHEMAS = SCHEMA_DIR
 
@@ -232,7 +232,7 @@ def test_no_gold_gives_empty_tables():
 
 
 def test_notebook_runs_standalone_without_gold(tmp_path, monkeypatch):
-    from qualtrace.io import read_csv, write_csv
+    from qualtrace.common.io import read_csv, write_csv
     raw, segments, documents = corpus()
     (tmp_path / "data" / "raw").mkdir(parents=True)
     (tmp_path / "data" / "raw" / "doc.txt").write_text(RAW, encoding="utf-8")
@@ -264,7 +264,7 @@ def test_notebook_runs_standalone_without_gold(tmp_path, monkeypatch):
 
 
 def test_label_sets_follow_the_codebook_s_facets_and_their_plurals(tmp_path):
-    from qualtrace.codebook import load_codebook
+    from qualtrace.coding.codebook import load_codebook
 
     fixture = Path(__file__).resolve().parent / "fixtures" / "otherfacets"
     codebook = load_codebook(fixture / "config" / "codebook.yaml", terms=False)

@@ -8,8 +8,8 @@ import sys
 import pytest
 import yaml
 
-from qualtrace.corpus import ingestion_batches
-from qualtrace.io import read_csv
+from qualtrace.corpus.discovery import ingestion_batches
+from qualtrace.common.io import read_csv
 from workflow_helpers import ROOT, make_project, planned_jobs, snakemake
 from conftest import MINI
 

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bounded import bounded
-from qualtrace.codebook import CodebookError, parse_codebook
-from qualtrace.config import ConfigError, validate_config_text
+from qualtrace.coding.codebook import CodebookError, parse_codebook
+from qualtrace.common.config import ConfigError, validate_config_text
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = (ROOT / "config" / "config.yaml").read_text(encoding="utf-8")

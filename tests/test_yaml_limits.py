@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from bounded import bounded
-from qualtrace.codebook import CodebookError, parse_codebook
-from qualtrace.config import ConfigError, validate_config_text
-from qualtrace.yamlcheck import MAX_ALIAS_NODES, load_with_positions
+from qualtrace.coding.codebook import CodebookError, parse_codebook
+from qualtrace.common.config import ConfigError, validate_config_text
+from qualtrace.common.yamlcheck import MAX_ALIAS_NODES, load_with_positions
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = (ROOT / "config" / "config.yaml").read_text(encoding="utf-8")

@@ -3,18 +3,16 @@
 
 rule theme_breakdowns:
     input:
-        segments="data/processed/segments.csv",
-        codings="data/processed/codings.csv",
-        facets="data/processed/facets.csv",
+        segments=rules.segments_table.output.segments,
+        codings=rules.review_merge.output.codings,
+        facets=rules.review_merge.output.facets,
         codebook=config["codebook"],
     output:
-        **BY_FACET_TABLES,
-        theme_summary="data/processed/theme_summary.csv",
-        theme_cooccurrence="data/processed/theme_cooccurrence.csv",
+        **{name: layout.table(name) for name in BREAKDOWN_NAMES},
     log:
-        "logs/theme_breakdowns.log",
+        layout.log("theme_breakdowns"),
     benchmark:
-        "benchmarks/results/rules/theme_breakdowns.tsv"
+        layout.benchmark("theme_breakdowns")
     conda:
         ENVIRONMENT
     resources:
@@ -26,21 +24,26 @@ rule theme_breakdowns:
 
 rule coding_validation:
     input:
-        segments="data/processed/segments.csv",
-        documents="data/processed/documents.csv",
-        codings="data/processed/codings.csv",
-        facets="data/processed/facets.csv",
+        segments=rules.segments_table.output.segments,
+        documents=rules.segments_table.output.documents,
+        codings=rules.review_merge.output.codings,
+        facets=rules.review_merge.output.facets,
         codebook=config["codebook"],
         gold=gold_files,
         raw=raw_files,
     output:
-        coding_validation="data/processed/coding_validation.csv",
-        coding_disagreements="data/processed/coding_disagreements.csv",
-        coding_validation_by_set="data/processed/coding_validation_by_set.csv",
+        **{
+            name: layout.table(name)
+            for name in (
+                "coding_validation",
+                "coding_disagreements",
+                "coding_validation_by_set",
+            )
+        },
     log:
-        "logs/coding_validation.log",
+        layout.log("coding_validation"),
     benchmark:
-        "benchmarks/results/rules/coding_validation.tsv"
+        layout.benchmark("coding_validation")
     conda:
         ENVIRONMENT
     resources:

@@ -5,21 +5,21 @@
 rule consistency_checks:
     input:
         codebook=config["codebook"],
-        documents="data/processed/documents.csv",
-        segments="data/processed/segments.csv",
-        codings="data/processed/codings.csv",
-        facets="data/processed/facets.csv",
-        breakdowns=BREAKDOWN_TABLES,
-        review_decisions="data/processed/review_decisions.csv",
+        documents=rules.segments_table.output.documents,
+        segments=rules.segments_table.output.segments,
+        codings=rules.review_merge.output.codings,
+        facets=rules.review_merge.output.facets,
+        breakdowns=rules.theme_breakdowns.output,
+        review_decisions=rules.review_merge.output.outcomes,
         raw=raw_files,
     output:
-        checks="data/processed/checks.csv",
-        check_items="data/processed/check_items.csv",
-        key_points="data/processed/key_point_support.csv",
+        checks=layout.table("checks"),
+        check_items=layout.table("check_items"),
+        key_points=layout.table("key_point_support"),
     log:
-        "logs/consistency_checks.log",
+        layout.log("consistency_checks"),
     benchmark:
-        "benchmarks/results/rules/consistency_checks.tsv"
+        layout.benchmark("consistency_checks")
     conda:
         ENVIRONMENT
     resources:
@@ -39,14 +39,14 @@ rule consistency_checks:
 
 rule checks_gate:
     input:
-        checks="data/processed/checks.csv",
-        check_items="data/processed/check_items.csv",
+        checks=rules.consistency_checks.output.checks,
+        check_items=rules.consistency_checks.output.check_items,
     output:
-        "data/processed/checks_passed.txt",
+        layout.CHECKS_PASSED,
     log:
-        "logs/checks_gate.log",
+        layout.log("checks_gate"),
     benchmark:
-        "benchmarks/results/rules/checks_gate.tsv"
+        layout.benchmark("checks_gate")
     conda:
         ENVIRONMENT
     resources:

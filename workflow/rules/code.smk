@@ -6,16 +6,16 @@
 rule theme_codings:
     input:
         codebook=config["codebook"],
-        documents="data/processed/documents.csv",
-        segments="data/processed/segments.csv",
+        documents=rules.segments_table.output.documents,
+        segments=rules.segments_table.output.segments,
         raw=raw_files,
     output:
-        codings="data/processed/codings_auto.csv",
-        facets="data/processed/facets_auto.csv",
+        codings=layout.table("codings_auto"),
+        facets=layout.table("facets_auto"),
     log:
-        "logs/theme_codings.log",
+        layout.log("theme_codings"),
     benchmark:
-        "benchmarks/results/rules/theme_codings.tsv"
+        layout.benchmark("theme_codings")
     conda:
         ENVIRONMENT
     resources:

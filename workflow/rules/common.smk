@@ -4,10 +4,11 @@ from glob import glob
 
 from snakemake.io import strip_wildcard_constraints
 
-from qualtrace.corpus import ingestion_batches
-from qualtrace.preflight import check_corpus, codebook_facets
-from qualtrace.provenance import pin_source_date_epoch
-from qualtrace.review.decisions import REVIEW_GLOB, refuse_bad_decision_files
+from qualtrace import layout
+from qualtrace.audit.provenance import pin_source_date_epoch
+from qualtrace.common.preflight import check_corpus, codebook_facets
+from qualtrace.corpus.discovery import ingestion_batches
+from qualtrace.review.decisions import refuse_bad_decision_files
 
 # Outputs carry no clock time: dates come from SOURCE_DATE_EPOCH, by default the last commit's.
 pin_source_date_epoch(workflow.basedir)
@@ -40,18 +41,18 @@ wildcard_constraints:
 GOLD = sorted({p for pattern in config.get("gold", {}).get("patterns", []) for p in glob(pattern)})
 
 # Review decisions (inputs): checked before any job runs, so a bad row removes no built output.
-REVIEW = sorted(glob(REVIEW_GLOB))
+REVIEW = sorted(glob(layout.REVIEW_GLOB))
 refuse_bad_decision_files(REVIEW, config["codebook"])
 # The conflict policy as canonical JSON: changing it reruns the merge.
 REVIEW_POLICY = json.dumps(config.get("review", {}), sort_keys=True)
 
 # The codebook's facets (ids, in codebook order): one theme_by_<facet> table and chart each.
 FACETS = codebook_facets(config["codebook"])
-BY_FACET_TABLES = {f"theme_by_{f}": f"data/processed/theme_by_{f}.csv" for f in FACETS}
-BREAKDOWN_TABLES = [
-    "data/processed/theme_summary.csv",
-    "data/processed/theme_cooccurrence.csv",
-    *BY_FACET_TABLES.values(),
+# The breakdown tables (rule theme_breakdowns), in this order.
+BREAKDOWN_NAMES = [
+    "theme_summary",
+    "theme_cooccurrence",
+    *(layout.by_facet_name(facet) for facet in FACETS),
 ]
 
 
@@ -65,7 +66,7 @@ def batch_raw_paths(wildcards):
 
 
 def parsed_documents(wildcards=None):
-    return expand("data/interim/segments/{batch}.json", batch=sorted(BATCHES))
+    return expand(layout.SEGMENT_BATCH, batch=sorted(BATCHES))
 
 
 def raw_files(wildcards=None):
@@ -104,10 +105,11 @@ def outputs_by_rule():
 
 
 def provenance_inputs(wildcards):
-    inputs = {"manifest": "data/processed/run_manifest.json"}
+    inputs = {"manifest": rules.run_manifest.output[0]}
     inputs["outputs"] = sorted({p for paths in outputs_by_rule().values() for p in paths})
-    if any(p == "data/processed/report_numbers.csv" for p in inputs["outputs"]):
-        inputs["report_numbers"] = "data/processed/report_numbers.csv"
+    report_numbers = layout.table("report_numbers")
+    if report_numbers in inputs["outputs"]:
+        inputs["report_numbers"] = report_numbers
     return inputs
 
 
@@ -116,9 +118,8 @@ def figure_manifest():
     figures = {}
     for name, source in REPORT_FIGURE_SOURCES.items():
         rule_name = "rulegraph" if name == "rulegraph" else "report_figures"
-        path = "reports/figures/rulegraph.svg" if name == "rulegraph" else REPORT_FIGURES[name]
         figures[name] = {
-            "path": path,
+            "path": layout.figure(name),
             "rule": rule_name,
             **source,
             "script": (
@@ -128,3 +129,22 @@ def figure_manifest():
             ),
         }
     return figures
+
+
+def final_outputs(wildcards=None):
+    """The default target's inputs: every table, export, report and the
+    provenance; everything else is built on the way."""
+    return [
+        *rules.segments_table.output,
+        *rules.review_merge.output,
+        *rules.theme_breakdowns.output,
+        rules.coding_validation.output.coding_validation,
+        rules.coding_validation.output.coding_disagreements,
+        rules.consistency_checks.output.checks,
+        *rules.checks_gate.output,
+        *rules.refiqda_project.output,
+        *rules.refiqda_codebook.output,
+        *rules.taguette_codebook.output,
+        *rules.render_report.output,
+        *rules.provenance_manifest.output,
+    ]

@@ -6,17 +6,17 @@
 rule refiqda_project:
     input:
         codebook=config["codebook"],
-        documents="data/processed/documents.csv",
-        segments="data/processed/segments.csv",
-        codings="data/processed/codings.csv",
-        facets="data/processed/facets.csv",
+        documents=rules.segments_table.output.documents,
+        segments=rules.segments_table.output.segments,
+        codings=rules.review_merge.output.codings,
+        facets=rules.review_merge.output.facets,
         raw=raw_files,
     output:
-        "reports/qualtrace.qdpx",
+        layout.QDPX,
     log:
-        "logs/refiqda_project.log",
+        layout.log("refiqda_project"),
     benchmark:
-        "benchmarks/results/rules/refiqda_project.tsv"
+        layout.benchmark("refiqda_project")
     conda:
         ENVIRONMENT
     resources:
@@ -25,7 +25,7 @@ rule refiqda_project:
         mem_mb=lambda wildcards, input: max(1000, int(200 + 8 * input.size_mb)),
         runtime=10,
     shell:
-        "python -m qualtrace.refiqda --log {log:q} export --codebook {input.codebook:q}"
+        "python -m qualtrace --log {log:q} export qdpx --codebook {input.codebook:q}"
         " --documents {input.documents:q} --segments {input.segments:q}"
         " --codings {input.codings:q} --facets {input.facets:q} --output {output:q}"
 
@@ -34,35 +34,34 @@ rule refiqda_codebook:
     input:
         config["codebook"],
     output:
-        "reports/codebook.qdc",
+        layout.QDC,
     log:
-        "logs/refiqda_codebook.log",
+        layout.log("refiqda_codebook"),
     benchmark:
-        "benchmarks/results/rules/refiqda_codebook.tsv"
+        layout.benchmark("refiqda_codebook")
     conda:
         ENVIRONMENT
     resources:
         mem_mb=1000,
         runtime=10,
     shell:
-        "python -m qualtrace.refiqda --log {log:q} codebook --codebook {input:q}"
-        " --qdc {output:q}"
+        "python -m qualtrace --log {log:q} export qdc --codebook {input:q} --output {output:q}"
 
 
 rule taguette_codebook:
     input:
         config["codebook"],
     output:
-        "reports/codebook_taguette.csv",
+        layout.TAGUETTE_CSV,
     log:
-        "logs/taguette_codebook.log",
+        layout.log("taguette_codebook"),
     benchmark:
-        "benchmarks/results/rules/taguette_codebook.tsv"
+        layout.benchmark("taguette_codebook")
     conda:
         ENVIRONMENT
     resources:
         mem_mb=1000,
         runtime=10,
     shell:
-        "python -m qualtrace.refiqda --log {log:q} codebook --codebook {input:q}"
-        " --taguette {output:q}"
+        "python -m qualtrace --log {log:q} export taguette --codebook {input:q}"
+        " --output {output:q}"

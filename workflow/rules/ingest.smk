@@ -6,11 +6,11 @@ rule segment_batch:
     input:
         batch_raw_paths,
     output:
-        "data/interim/segments/{batch}.json",
+        layout.SEGMENT_BATCH,
     log:
-        "logs/segment_batch/{batch}.log",
+        layout.log("segment_batch", "batch"),
     benchmark:
-        "benchmarks/results/rules/segment_batch/{batch}.tsv"
+        layout.benchmark("segment_batch", "batch")
     conda:
         ENVIRONMENT
     resources:
@@ -28,12 +28,12 @@ rule segments_table:
     input:
         parsed_documents,
     output:
-        documents="data/processed/documents.csv",
-        segments="data/processed/segments.csv",
+        documents=layout.table("documents"),
+        segments=layout.table("segments"),
     log:
-        "logs/segments_table.log",
+        layout.log("segments_table"),
     benchmark:
-        "benchmarks/results/rules/segments_table.tsv"
+        layout.benchmark("segments_table")
     conda:
         ENVIRONMENT
     resources:

@@ -3,16 +3,16 @@
 
 rule run_manifest:
     input:
-        documents="data/processed/documents.csv",
+        documents=rules.segments_table.output.documents,
         codebook=config["codebook"],
         config=workflow.configfiles,
         review=review_files,
     output:
-        "data/processed/run_manifest.json",
+        layout.RUN_MANIFEST,
     log:
-        "logs/run_manifest.log",
+        layout.log("run_manifest"),
     benchmark:
-        "benchmarks/results/rules/run_manifest.tsv"
+        layout.benchmark("run_manifest")
     conda:
         ENVIRONMENT
     resources:
@@ -28,12 +28,12 @@ rule provenance_manifest:
     input:
         unpack(provenance_inputs),
     output:
-        provenance="reports/provenance.json",
-        crate="ro-crate-metadata.json",
+        provenance=layout.PROVENANCE,
+        crate=layout.CRATE,
     log:
-        "logs/provenance_manifest.log",
+        layout.log("provenance_manifest"),
     benchmark:
-        "benchmarks/results/rules/provenance_manifest.tsv"
+        layout.benchmark("provenance_manifest")
     conda:
         ENVIRONMENT
     resources:

@@ -5,24 +5,25 @@ from glob import glob
 
 from qualtrace.report.data import TABLES as REPORT_TABLE_NAMES
 
-REPORT_TABLES = {name: f"data/processed/{name}.csv" for name in REPORT_TABLE_NAMES}
-REPORT_CHARTS = ["prevalence", *BY_FACET_TABLES, "cooccurrence"]
-REPORT_FIGURES = {name: f"reports/figures/{name}.svg" for name in REPORT_CHARTS}
+REPORT_TABLES = {name: layout.table(name) for name in REPORT_TABLE_NAMES}
+REPORT_BY_FACET = {layout.by_facet_name(f): layout.by_facet(f) for f in FACETS}
+REPORT_CHARTS = ["prevalence", *REPORT_BY_FACET, "cooccurrence"]
+REPORT_FIGURES = {name: layout.figure(name) for name in REPORT_CHARTS}
 # What each figure is drawn from (recorded in reports/provenance.json under "figures").
 REPORT_FIGURE_SOURCES = {
     "prevalence": {
-        "data": ["data/processed/theme_summary.csv"],
+        "data": [layout.table("theme_summary")],
         "query": "theme_summary: n_segments per theme",
     },
     **{
         f"theme_by_{f}": {
-            "data": [f"data/processed/theme_by_{f}.csv"],
+            "data": [layout.by_facet(f)],
             "query": f"theme_by_{f}: n_segments per theme and {f} value",
         }
         for f in FACETS
     },
     "cooccurrence": {
-        "data": ["data/processed/theme_cooccurrence.csv"],
+        "data": [layout.table("theme_cooccurrence")],
         "query": "theme_cooccurrence: n_segments per pair of themes",
     },
     "rulegraph": {
@@ -31,8 +32,6 @@ REPORT_FIGURE_SOURCES = {
     },
 }
 REPORT_FORMATS = config["render"].get("formats", ["html", "pdf"])
-REPORT_DOCUMENTS = ["summary", "evidence"]  # the report's body and its evidence
-REPORT_OUTPUTS = [f"reports/{doc}.{fmt}" for doc in REPORT_DOCUMENTS for fmt in REPORT_FORMATS]
 # The workflow's rule files: an edit redraws the rule graph.
 WORKFLOW_RULE_FILES = sorted(glob(os.path.join(workflow.basedir, "workflow", "rules", "*.smk")))
 
@@ -42,10 +41,10 @@ report: "../report/workflow.rst"
 
 rule report_figures:
     input:
-        **BY_FACET_TABLES,
+        **REPORT_BY_FACET,
         codebook=config["codebook"],
-        theme_summary="data/processed/theme_summary.csv",
-        cooccurrence="data/processed/theme_cooccurrence.csv",
+        theme_summary=rules.theme_breakdowns.output.theme_summary,
+        cooccurrence=rules.theme_breakdowns.output.theme_cooccurrence,
     output:
         **{
             name: report(
@@ -57,19 +56,19 @@ rule report_figures:
             for name, path in REPORT_FIGURES.items()
         },
     log:
-        "logs/report_figures.log",
+        layout.log("report_figures"),
     benchmark:
-        "benchmarks/results/rules/report_figures.tsv"
+        layout.benchmark("report_figures")
     conda:
         ENVIRONMENT
     resources:
         mem_mb=1000,
         runtime=10,
     params:
-        by_facet=" ".join(f"{f}=data/processed/theme_by_{f}.csv" for f in FACETS),
+        by_facet=" ".join(f"{f}={layout.by_facet(f)}" for f in FACETS),
         outputs=" ".join(f"{name}={path}" for name, path in REPORT_FIGURES.items()),
     shell:
-        "python -m qualtrace.report --log {log:q} figures --codebook {input.codebook:q}"
+        "python -m qualtrace --log {log:q} report figures --codebook {input.codebook:q}"
         " --theme-summary {input.theme_summary:q} --cooccurrence {input.cooccurrence:q}"
         " --by-facet {params.by_facet} --output {params.outputs}"
 
@@ -79,17 +78,17 @@ rule rulegraph:
         snakefile=workflow.main_snakefile,
         rules=WORKFLOW_RULE_FILES,
     output:
-        dot="reports/rulegraph.dot",
+        dot=layout.RULEGRAPH_DOT,
         svg=report(
-            "reports/figures/rulegraph.svg",
+            layout.figure("rulegraph"),
             caption="../report/rulegraph.rst",
             category="Provenance",
             labels={"figure": "rule graph"},
         ),
     log:
-        "logs/rulegraph.log",
+        layout.log("rulegraph"),
     benchmark:
-        "benchmarks/results/rules/rulegraph.tsv"
+        layout.benchmark("rulegraph")
     conda:
         ENVIRONMENT
     resources:
@@ -98,7 +97,7 @@ rule rulegraph:
     params:
         configfiles=workflow.configfiles,
     shell:
-        "python -m qualtrace.report --log {log:q} rulegraph --snakefile {input.snakefile:q}"
+        "python -m qualtrace --log {log:q} report rulegraph --snakefile {input.snakefile:q}"
         " --directory . --configfile {params.configfiles:q}"
         " --dot {output.dot:q} --svg {output.svg:q}"
 
@@ -106,26 +105,26 @@ rule rulegraph:
 rule report_source:
     input:
         **REPORT_TABLES,
-        **BY_FACET_TABLES,
-        manifest="data/processed/run_manifest.json",
+        **REPORT_BY_FACET,
+        manifest=rules.run_manifest.output[0],
         codebook=config["codebook"],
         gold=gold_files,
         # No report from tables that failed an error-severity check.
-        checks_passed="data/processed/checks_passed.txt",
-        rulegraph_dot="reports/rulegraph.dot",
-        rulegraph_svg="reports/figures/rulegraph.svg",
+        checks_passed=rules.checks_gate.output[0],
+        rulegraph_dot=rules.rulegraph.output.dot,
+        rulegraph_svg=rules.rulegraph.output.svg,
     output:
-        qmd="reports/summary.qmd",
-        evidence_qmd="reports/evidence.qmd",
+        qmd=layout.report_file("summary", "qmd"),
+        evidence_qmd=layout.report_file("evidence", "qmd"),
         numbers=report(
-            "data/processed/report_numbers.csv",
+            layout.table("report_numbers"),
             caption="../report/report_numbers.rst",
             category="Tables",
         ),
     log:
-        "logs/report_source.log",
+        layout.log("report_source"),
     benchmark:
-        "benchmarks/results/rules/report_source.tsv"
+        layout.benchmark("report_source")
     conda:
         ENVIRONMENT
     resources:
@@ -139,23 +138,24 @@ rule report_source:
 
 rule render_report:
     input:
-        qmd=[f"reports/{doc}.qmd" for doc in REPORT_DOCUMENTS],
-        figures=list(REPORT_FIGURES.values()),
-        rulegraph="reports/figures/rulegraph.svg",
+        qmd=rules.report_source.output.qmd,
+        evidence_qmd=rules.report_source.output.evidence_qmd,
+        figures=rules.report_figures.output,
+        rulegraph=rules.rulegraph.output.svg,
     output:
         **{
             f"{doc}_{fmt}": report(
-                f"reports/{doc}.{fmt}",
+                layout.report_file(doc, fmt),
                 caption=f"../report/{doc}_{fmt}.rst",
                 category="Report",
             )
-            for doc in REPORT_DOCUMENTS
+            for doc in layout.REPORT_DOCUMENTS
             for fmt in REPORT_FORMATS
         },
     log:
-        "logs/render_report.log",
+        layout.log("render_report"),
     benchmark:
-        "benchmarks/results/rules/render_report.tsv"
+        layout.benchmark("render_report")
     conda:
         ENVIRONMENT
     resources:
@@ -164,5 +164,6 @@ rule render_report:
     params:
         engine=config["render"].get("engine", "auto"),
     shell:
-        "python -m qualtrace.report --log {log:q} render {input.qmd:q} --engine {params.engine:q}"
+        "python -m qualtrace --log {log:q} report render {input.qmd:q} {input.evidence_qmd:q}"
+        " --engine {params.engine:q}"
         f" --formats {' '.join(REPORT_FORMATS)}"

@@ -5,18 +5,18 @@
 rule review_merge:
     input:
         codebook=config["codebook"],
-        segments="data/processed/segments.csv",
-        codings_auto="data/processed/codings_auto.csv",
-        facets_auto="data/processed/facets_auto.csv",
+        segments=rules.segments_table.output.segments,
+        codings_auto=rules.theme_codings.output.codings,
+        facets_auto=rules.theme_codings.output.facets,
         decisions=review_files,
     output:
-        codings="data/processed/codings.csv",
-        facets="data/processed/facets.csv",
-        outcomes="data/processed/review_decisions.csv",
+        codings=layout.table("codings"),
+        facets=layout.table("facets"),
+        outcomes=layout.table("review_decisions"),
     log:
-        "logs/review_merge.log",
+        layout.log("review_merge"),
     benchmark:
-        "benchmarks/results/rules/review_merge.tsv"
+        layout.benchmark("review_merge")
     conda:
         ENVIRONMENT
     resources:

@@ -1,8 +1,8 @@
 """Snakemake adapter: write reports/provenance.json and the RO-Crate (logic in qualtrace)."""
 import json
 
-from qualtrace.io import tee_stderr_to, write_json
-from qualtrace.provenance import provenance, ro_crate
+from qualtrace.common.io import tee_stderr_to, write_json
+from qualtrace.audit.provenance import provenance, ro_crate
 
 smk = snakemake  # noqa: F821 - injected by Snakemake's script: directive
 tee_stderr_to(smk.log[0])

@@ -35,7 +35,7 @@ class Tables:
     breakdowns: dict[str, list[dict]]          # table name -> rows
     raw_bytes: dict[str, bytes]                # doc_id -> bytes as on disk now
     raw_texts: dict[str, str]                  # doc_id -> decoded text
-    codebook: object = None                    # qualtrace.codebook.Codebook
+    codebook: object = None                    # qualtrace.coding.codebook.Codebook
     review_decisions: list[dict] = field(default_factory=list)  # review_decisions.csv rows
 
     def segments_by_id(self) -> dict[str, dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from ..attribution import CLOSING_QUOTES, SOURCE
+from ..corpus.attribution import CLOSING_QUOTES, SOURCE
 from .base import CheckResult, Finding, Tables
 
 # "see chapter 3", "chapters 4 and 5", "Chapter 2" ...; page references cannot be resolved in a

@@ -1,7 +1,7 @@
 """Checks that every count equals its evidence and that tables agree with each other."""
 from __future__ import annotations
 
-from ..breakdowns import verify_table
+from ..analysis.breakdowns import verify_table
 from .base import CheckResult, Finding, Tables
 
 

@@ -5,7 +5,7 @@ import hashlib
 from collections import defaultdict
 from itertools import chain
 
-from ..spans import coverage_problems
+from ..corpus.spans import coverage_problems
 from .base import CheckResult, Finding, Tables
 
 CONTENT_KINDS = {"key_point", "paragraph", "quote", "list_item"}

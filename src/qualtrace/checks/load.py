@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..io import InputError, decode_raw, read_csv, read_raw_bytes
+from ..common.io import InputError, decode_raw, read_csv, read_raw_bytes
 from .base import Tables
 
 

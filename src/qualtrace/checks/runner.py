@@ -1,7 +1,8 @@
 """Run every check in a fixed order and turn results into table rows."""
 from __future__ import annotations
 
-from ..terminal import printable
+from ..common.io import InputError
+from ..common.terminal import printable
 from . import content, counts, integrity, review
 from .base import CheckResult, Tables
 
@@ -21,8 +22,15 @@ DEFAULT_SEVERITY = {
 }
 
 
-class ChecksFailed(Exception):
-    """An error-severity check failed; the message names the checks and their items."""
+class ChecksFailed(InputError):
+    """The checks cannot run as configured (e.g. an unknown check named in the config)."""
+
+
+class ErrorChecksFailed(InputError):
+    """An error-severity check failed; the message names the checks and their items, one per
+    line."""
+
+    listing = True
 
 
 def run_checks(tables: Tables, severity: dict[str, str] | None = None):

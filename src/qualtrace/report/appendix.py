@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 
+from .. import layout
 from .data import ReportData
 from .limits import INPUT_ROWS, MAX_PASSAGES, PASSAGE_BUDGET, passage_cap, spread
 from .markdown import evidence_anchor, excerpt, item_part, md_literal, span, strip_bullet
@@ -33,13 +34,13 @@ def evidence(reg: Registry, data: ReportData) -> str:
     parts = ["## Evidence for every number {#evidence}",
              "```{=typst}\n#set text(size: 8pt)\n#set par(justify: false)\n```",
              "For every number in the report that has passages behind it: what was counted "
-             "(the query on the tables in `data/processed/`) and its passages by document and "
+             f"(the query on the tables in `{layout.PROCESSED}/`) and its passages by document and "
              "line. Each line number links to the passage's excerpt under "
              "[Passages](#passages), with its segment id; excerpts are cut to about 200 "
              "characters, and the words where a theme's rule fired are highlighted. "
              "`qualtrace trace <item id>` prints the full passages with their character "
              "offsets. Numbers that count nothing (zero cells) have no entry here; they are in "
-             "`data/processed/report_numbers.csv` with no segment ids."]
+             f"`{layout.table('report_numbers')}` with no segment ids."]
     if cap < MAX_PASSAGES and sum(excerpted) > PASSAGE_BUDGET:
         shown = sum(min(n, cap) for n in excerpted)
         parts.append(
@@ -47,7 +48,7 @@ def evidence(reg: Registry, data: ReportData) -> str:
             f"at most {cap} of its passages with excerpts (at most {MAX_PASSAGES} in a smaller "
             f"report), taken at even intervals through its sorted list, so from across the "
             f"corpus: {shown} of the {sum(excerpted)} passages behind the numbers are shown. "
-            "Every number's complete list is in `data/processed/report_numbers.csv` (column "
+            f"Every number's complete list is in `{layout.table('report_numbers')}` (column "
             "`segment_ids`) and `qualtrace trace <item id>` prints it.")
     by_section: OrderedDict[str, list[Item]] = OrderedDict()
     for item in listed:
@@ -81,7 +82,7 @@ def _item(data: ReportData, item: Item, cap: int = MAX_PASSAGES,
     if len(item.segment_ids) > len(shown):
         lines += ["", f"{len(shown)} of the {len(item.segment_ids)} passages are listed, taken "
                   "at even intervals through the full list; all are in "
-                  f"`data/processed/report_numbers.csv` (item `{item.item_id}`) and "
+                  f"`{layout.table('report_numbers')}` (item `{item.item_id}`) and "
                   f"`qualtrace trace {item.item_id}` prints them."]
     for note in item.notes:
         lines += ["", note]
@@ -169,9 +170,9 @@ def provenance(data: ReportData, renderer: str, rulegraph: tuple[str, str, str] 
                rulegraph_dot: str, versions: dict[str, str]) -> str:
     manifest = data.manifest
     parts = ["## Provenance {#provenance}",
-             f"{md_literal(renderer)} Every table it reads is in `data/processed/`; "
-             "`data/processed/report_numbers.csv` lists each number with its query and "
-             "segment ids, and `reports/provenance.json` the hashes of every output.",
+             f"{md_literal(renderer)} Every table it reads is in `{layout.PROCESSED}/`; "
+             f"`{layout.table('report_numbers')}` lists each number with its query and "
+             f"segment ids, and `{layout.PROVENANCE}` the hashes of every output.",
              "### Inputs {#provenance-inputs}"]
     inputs = manifest.get("inputs", [])
     if inputs:
@@ -180,8 +181,8 @@ def provenance(data: ReportData, renderer: str, rulegraph: tuple[str, str, str] 
             f"  \n  sha256 {_hash(i.get('sha256', ''))}" for i in inputs[:INPUT_ROWS]))
         if len(inputs) > INPUT_ROWS:
             parts.append(f"The first {INPUT_ROWS} of {len(inputs)} input files are listed; "
-                         "every one, with its sha256, is in `data/processed/documents.csv` and "
-                         "`reports/provenance.json`.")
+                         f"every one, with its sha256, is in `{layout.table('documents')}` and "
+                         f"`{layout.PROVENANCE}`.")
     else:
         parts.append("The run manifest lists no inputs.")
     parts.append("### Codebook and configuration {#provenance-config}")

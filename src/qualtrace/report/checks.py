@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from .. import layout
 from . import items
 from .data import ReportData
 from .limits import CHECK_ITEMS, DETAIL_CHARS
@@ -115,7 +116,7 @@ def detail(text: str, table_name: str) -> str:
         return md_literal(text)
     cut = text[:DETAIL_CHARS].rsplit(" ", 1)[0]
     return (f"{md_literal(cut)} \u2026 (cut at {DETAIL_CHARS} characters; the full text is in "
-            f"`data/processed/{table_name}`)")
+            f"`{layout.PROCESSED}/{table_name}`)")
 
 
 def _check_items(data: ReportData, check: dict, rows: list[dict]) -> str:
@@ -126,7 +127,7 @@ def _check_items(data: ReportData, check: dict, rows: list[dict]) -> str:
     body = []
     if len(rows) > MAX_ITEMS:
         intro += (f" The first {MAX_ITEMS} of {len(rows)} items are listed; all are in "
-                  "`data/processed/check_items.csv`.")
+                  f"`{layout.table('check_items')}`.")
     for r in rows[:MAX_ITEMS]:
         seg = data.segment.get(r["segment_id"])
         if seg:

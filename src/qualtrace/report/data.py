@@ -10,8 +10,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..codebook import Codebook, load_codebook
-from ..io import read_csv, read_raw
+from ..coding.codebook import Codebook, load_codebook
+from ..common.io import InputError, read_csv, read_raw
 
 # Tables the report needs (named inputs of the report_source rule, without `.csv`).
 TABLES = ("documents", "segments", "codings", "facets", "theme_summary", "theme_cooccurrence",
@@ -93,7 +93,7 @@ def load(tables: dict[str, str], by_facet: dict[str, str], manifest: str, codebo
     """Read every input; `tables` maps the names in TABLES to paths."""
     missing = [name for name in TABLES if name not in tables]
     if missing:
-        raise ValueError(f"report inputs missing: {', '.join(missing)}")
+        raise InputError(f"report inputs missing: {', '.join(missing)}")
     data = ReportData(
         codebook=load_codebook(codebook, terms=False),
         manifest=json.loads(Path(manifest).read_text(encoding="utf-8")),
@@ -106,7 +106,7 @@ def load(tables: dict[str, str], by_facet: dict[str, str], manifest: str, codebo
 
 def _gold_units(data: ReportData, gold: list[str]) -> list[str]:
     """Segment ids of every gold unit scored (the same units for each label set)."""
-    from ..validation import label_sets_from_codebook, load_gold
+    from ..analysis.validation import label_sets_from_codebook, load_gold
 
     raw = {Path(d["path"]).name: read_raw(d["path"]) for d in data.documents}
     units = load_gold(gold, raw, data.segments, data.documents,

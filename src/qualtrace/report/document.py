@@ -15,8 +15,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import __version__
-from ..io import atomic_write_text, spreadsheet_cell, write_csv
+from .. import __version__, layout
+from ..common.io import atomic_write_text, spreadsheet_cell, write_csv
 from . import (appendix, checks, crosstabs, findings, keypoints, overview, reading, review,
                themes, uncoded, validity)
 from .data import ReportData
@@ -136,7 +136,7 @@ def _rule_names(dot: str) -> str:
     import re
 
     names = sorted(set(re.findall(r'label\s*=\s*"([A-Za-z_][\w]*)"', dot or "")))
-    return ", ".join(names) + "." if names else "see the DOT source in reports/rulegraph.dot."
+    return ", ".join(names) + "." if names else f"see the DOT source in {layout.RULEGRAPH_DOT}."
 
 
 def write(data: ReportData, context: Context, qmd: str | Path, numbers: str | Path,

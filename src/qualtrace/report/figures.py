@@ -206,11 +206,11 @@ def draw(chart: Chart) -> bytes:
 
 def write_charts(charts_: list[Chart], outputs: dict[str, str]) -> None:
     """Draw each chart to its output path (outputs: chart name -> path)."""
-    from ..io import atomic_write_bytes
+    from ..common.io import InputError, atomic_write_bytes
 
     missing = sorted(set(outputs) - {c.name for c in charts_})
     if missing:
-        raise ValueError(f"no chart named {', '.join(missing)} (the codebook has no such facet?)")
+        raise InputError(f"no chart named {', '.join(missing)} (the codebook has no such facet?)")
     for chart in charts_:
         if chart.name in outputs:
             atomic_write_bytes(outputs[chart.name], draw(chart))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from .. import layout
 from . import items
 from .data import ReportData
 from .limits import KEY_POINT_DOCUMENTS, KEY_POINT_TABLE_ROWS, UNSUPPORTED_LISTED, spread
@@ -126,7 +127,7 @@ def _summary(reg: Registry, data: ReportData, rows: list[dict],
         f"on a body passage of the same chapter. {n_no} are not supported, {n_uncoded} of "
         "them because no theme was coded on the key point. Every key point, with its themes, "
         "whether it is supported and the ids of its supporting passages, is in "
-        "`data/processed/key_point_support.csv`; the check *key_point_support* in "
+        f"`{layout.table('key_point_support')}`; the check *key_point_support* in "
         "[Consistency checks](#checks) lists them too.",
         _by_document(reg, data, docs, by_doc),
         _unsupported(data, unsupported),
@@ -162,7 +163,7 @@ def _by_document(reg: Registry, data: ReportData, docs: list[str],
     caption = "Key points by document, most unsupported first"
     if len(docs) > len(shown):
         caption += (f": {len(shown)} of {len(docs)} documents; the rest are in "
-                    "`data/processed/key_point_support.csv` (one row per key point)")
+                    f"`{layout.table('key_point_support')}` (one row per key point)")
     return table(["Document", "Key points", "Supported", "Not supported"], body, "lrrr",
                  caption=caption, widths=[10, 2, 2, 2], identifier="tbl-key-points")
 
@@ -185,7 +186,7 @@ def _unsupported(data: ReportData, unsupported: list[dict]) -> str:
             ", ".join(_theme(data, t) for t in lacking) or "no theme coded"])
     intro = ("**Key points not supported**, in document order"
              + (f" (the first {len(listed)} of {len(unsupported)}; all are in "
-                "`data/processed/key_point_support.csv` with `supported` false)"
+                f"`{layout.table('key_point_support')}` with `supported` false)"
                 if len(unsupported) > len(listed) else "") + ".")
     return intro + "\n\n" + table(
         ["Where", "Key point", "Themes coded", "Not found in the body"], body, "llll",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 
+from .. import layout
 from . import items
 from .data import ReportData
 from .limits import DOCUMENT_ROWS, GROUP_ROWS
@@ -66,7 +67,7 @@ def section(reg: Registry, data: ReportData, renderer: str) -> str:
         "**Every number is a link.** It opens the list of source "
         "passages behind it in the [evidence appendix](#evidence) (document, line, segment id "
         "and an excerpt, with the words that triggered a theme highlighted). The same list is "
-        "returned by `qualtrace trace <item id>` from `data/processed/report_numbers.csv`, "
+        f"returned by `qualtrace trace <item id>` from `{layout.table('report_numbers')}`, "
         "and each segment id resolves to exact character offsets of the source file "
         "(hashes in the [provenance appendix](#provenance)). "
         + _coded_by_rules(data),
@@ -101,7 +102,7 @@ def _documents_table(reg: Registry, data: ReportData) -> str:
     more = len(data.documents) - len(rows)
     if more > 0:
         caption += (f": the first {len(rows)} of {len(data.documents)}, in the order of "
-                    f"documents.csv; the other {more} are in `data/processed/documents.csv`, "
+                    f"documents.csv; the other {more} are in `{layout.table('documents')}`, "
                     "and their segments are counted in the totals above")
     return table(["Document", "File", "Segments", "Key points", "Quotations", "Coded"], rows,
                  "llrrrr", caption=caption, widths=[8, 8, 2, 2, 2, 2],
@@ -140,7 +141,7 @@ def _groups_table(reg: Registry, data: ReportData) -> str:
     more = len(ordered) - len(rows)
     if more > 0:
         caption += (f": the {len(rows)} groups quoted most often, of {len(ordered)}; every "
-                    "quotation's group is in `data/processed/segments.csv` (columns "
+                    f"quotation's group is in `{layout.table('segments')}` (columns "
                     "`speaker_group`, `speaker_group_raw`)")
     head = ["Interview group (as printed)", *([md_literal(voice.label)] if voice else []),
             "Interviews", "Quotations"]

@@ -16,12 +16,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..io import atomic_write_bytes
+from .. import layout
+from ..common.io import InputError, atomic_write_bytes
 
 ENGINES = ("auto", "quarto", "pandoc")
 
 
-class RenderError(RuntimeError):
+class RenderError(InputError, RuntimeError):
     pass
 
 
@@ -33,8 +34,8 @@ class Engine:
     def describe(self) -> str:
         if self.name == "quarto":
             return (f"Rendered with Quarto {self.versions.get('quarto', '?')} from "
-                    "reports/summary.qmd.")
-        return (f"Rendered from reports/summary.qmd with pandoc "
+                    f"{layout.report_file('summary', 'qmd')}.")
+        return (f"Rendered from {layout.report_file('summary', 'qmd')} with pandoc "
                 f"{self.versions.get('pandoc', '?')} (pypandoc-binary "
                 f"{self.versions.get('pypandoc-binary', '?')}) to HTML, and to PDF through "
                 f"Typst (typst Python package {self.versions.get('typst', '?')}).")

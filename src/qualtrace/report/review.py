@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from .. import layout
 from .data import ReportData
 from .markdown import md_literal, table
 from .numbers import Registry
@@ -94,9 +95,9 @@ def section(reg: Registry, data: ReportData) -> str:
         f"rejecting {totals['rejected']}, and added {totals['added']} codings the rules had "
         "missed. Every "
         "number in this report counts the reviewed coding: the rules' codings minus the "
-        "rejected ones plus the added ones. Decisions are in `data/review/*.csv` (made with "
+        f"rejected ones plus the added ones. Decisions are in `{layout.REVIEW_GLOB}` (made with "
         "`qualtrace review` or `qualtrace import-review`); what became of each is in "
-        "`data/processed/review_decisions.csv`." + _unapplied(data))
+        f"`{layout.table('review_decisions')}`." + _unapplied(data))
     parts.append(_agreement(reg, data, review, themes, totals))
     parts.append(_memos(data))
     return "\n\n".join(p for p in parts if p)

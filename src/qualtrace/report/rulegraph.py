@@ -12,11 +12,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..io import atomic_write_bytes, atomic_write_text
+from ..common.io import atomic_write_bytes, atomic_write_text
+from .render import RenderError
 
 
 def rulegraph_dot(snakefile: str, directory: str, configfiles: list[str] = ()) -> str:
     """DOT text of the rule graph of `snakefile` run in `directory` (no lock taken)."""
+    if not Path(snakefile).is_file():
+        raise RenderError(f"{snakefile}: no such Snakefile")
     cmd = [sys.executable, "-m", "snakemake", "-s", str(snakefile), "--directory",
            str(directory), "--rulegraph", "--nolock", "--quiet", "all"]
     for path in configfiles:
@@ -24,11 +27,13 @@ def rulegraph_dot(snakefile: str, directory: str, configfiles: list[str] = ()) -
     env = dict(os.environ, PYTHONHASHSEED="0")
     result = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if result.returncode != 0:
-        raise RuntimeError(f"snakemake --rulegraph failed:\n{result.stderr.strip()}")
+        said = result.stderr.strip() or result.stdout.strip()
+        raise RenderError(f"snakemake --rulegraph failed (exit {result.returncode})"
+                          + (f": {said}" if said else ""))
     text = result.stdout
     start = text.find("digraph")
     if start < 0:
-        raise RuntimeError(f"snakemake --rulegraph printed no graph:\n{text}\n{result.stderr}")
+        raise RenderError(f"snakemake --rulegraph printed no graph:\n{text}\n{result.stderr}")
     return canonical_dot(text[start:])
 
 
@@ -63,7 +68,7 @@ def dot_to_svg(dot: str) -> bytes | None:
         return None
     result = subprocess.run([exe, "-Tsvg"], input=dot.encode("utf-8"), capture_output=True)
     if result.returncode != 0:
-        raise RuntimeError(f"dot -Tsvg failed: {result.stderr.decode('utf-8', 'replace')}")
+        raise RenderError(f"dot -Tsvg failed: {result.stderr.decode('utf-8', 'replace')}")
     return result.stdout
 
 

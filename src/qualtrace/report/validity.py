@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ..validation import THEMES
+from .. import layout
+from ..analysis.validation import THEMES
 from .data import ReportData
 from .markdown import item_part, md_literal, table
 from .numbers import Registry
@@ -273,7 +274,7 @@ def _disagreements(data: ReportData) -> str:
     parts = [head, "Where the pipeline and the gold differ: a false positive is a label only "
                    "the pipeline applied (with the rule and the words it fired on), a false "
                    "negative one only the gold applied (also in "
-                   "`data/processed/coding_disagreements.csv`)."]
+                   f"`{layout.table('coding_disagreements')}`)."]
     for key, (title, _) in _sets(data).items():
         found = by_set.get(key, [])
         if not found:

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from flask import Flask, abort, redirect, render_template, request
 
-from ..io import InputError
+from ..common.io import InputError
 from .decisions import (DECISIONS, THEME, append_decisions, check_reviewer, reviewer_file)
 from .queue import PAGE_SIZE, Corpus, coding_rows, current, highlight, is_reviewed
 

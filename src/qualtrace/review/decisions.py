@@ -19,10 +19,9 @@ from glob import glob
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from ..io import InputError, atomic_write_bytes, csv_text
+from .. import layout
+from ..common.io import InputError, atomic_write_bytes, csv_text
 
-REVIEW_DIR = "data/review"
-REVIEW_GLOB = f"{REVIEW_DIR}/*.csv"
 DECISION_FIELDS = ["segment_id", "text_sha256", "facet", "label", "decision", "reviewer", "note"]
 DECISIONS = ("accept", "reject", "add")
 THEME = "theme"  # the `facet` value of a decision about a theme
@@ -33,6 +32,8 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 class DecisionError(InputError):
     """Bad decision rows; the message has one `file:line: problem` line per row."""
+
+    listing = True
 
 
 @dataclass(frozen=True)
@@ -59,24 +60,24 @@ def text_sha256(text: str) -> str:
 def review_files(root: str | os.PathLike = ".") -> list[str]:
     """The decision files of a run directory, in a fixed order (relative paths)."""
     base = Path(root)
-    return sorted(str(Path(p).relative_to(base)) for p in glob(str(base / REVIEW_GLOB)))
+    return sorted(str(Path(p).relative_to(base)) for p in glob(str(base / layout.REVIEW_GLOB)))
 
 
 def reviewer_file(reviewer: str, root: str | os.PathLike = ".") -> Path:
-    return Path(root) / REVIEW_DIR / f"{check_reviewer(reviewer)}.csv"
+    return Path(root) / layout.review_file(check_reviewer(reviewer))
 
 
 def check_reviewer(name: str) -> str:
     if not REVIEWER.match(name or ""):
         raise InputError(f"reviewer name {name!r}: use letters, digits, '.', '_' or '-' "
                          "(at most 64, starting with a letter or digit); it names the file "
-                         "data/review/<reviewer>.csv")
+                         f"{layout.review_file('<reviewer>')}")
     return name
 
 
 def label_vocabulary(codebook: Mapping) -> dict[str, list[str]]:
     """{'theme': theme ids, <facet id>: value ids} from a parsed codebook (YAML data)."""
-    from ..breakdowns import codebook_labels
+    from ..analysis.breakdowns import codebook_labels
 
     themes, facets = codebook_labels(codebook)
     return {THEME: list(themes), **{f: list(v) for f, v in facets.items()}}
@@ -88,7 +89,13 @@ def load_vocabulary(codebook_path: str | os.PathLike) -> dict[str, list[str]]:
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with open(codebook_path, encoding="utf-8") as handle:
-        return label_vocabulary(yaml.load(handle, Loader=loader) or {})
+        try:
+            return label_vocabulary(yaml.load(handle, Loader=loader) or {})
+        except yaml.YAMLError as err:  # the codebook stage names the problem in full
+            mark = getattr(err, "problem_mark", None)
+            place = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+            raise InputError(f"{codebook_path}{place}: not valid YAML: "
+                             f"{getattr(err, 'problem', None) or err}") from None
 
 
 def _suggest(word: str, choices: Iterable[str]) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from ..coding import CODING_FIELDS, FACET_FIELDS, _natural
+from ..coding.engine import CODING_FIELDS, FACET_FIELDS, segment_sort_key
 from .decisions import THEME, Decision, text_sha256
 
 REVIEW_COLUMNS = ["status", "reviewer", "note"]
@@ -197,7 +197,7 @@ def _reviewed_rows(auto_rows, label_column, removed, reviewed, by_id) -> list[di
     def key(row):
         seg_id = row["segment_id"]
         if seg_id not in natural:
-            natural[seg_id] = _natural(seg_id)
+            natural[seg_id] = segment_sort_key(seg_id)
         return (row["doc_id"], natural[seg_id], *label_key(row))
     # Stable: the rules' rows keep their order; added rows join their segment's.
     out.sort(key=key)

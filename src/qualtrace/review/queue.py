@@ -11,8 +11,9 @@ from pathlib import Path
 
 import yaml
 
-from ..coding import _natural
-from ..io import InputError, paused_gc, read_csv
+from .. import layout
+from ..coding.engine import segment_sort_key
+from ..common.io import InputError, paused_gc, read_csv
 from .decisions import (THEME, Decision, DecisionError, label_vocabulary, read_decisions,
                         review_files, text_sha256)
 
@@ -46,26 +47,25 @@ class Corpus:
 
     def __init__(self, root: str | Path = "."):
         self.root = Path(root)
-        processed = self.root / "data" / "processed"
         needed = ["segments", "codings_auto", "facets_auto"]
-        missing = [n for n in needed if not (processed / f"{n}.csv").is_file()]
+        missing = [n for n in needed if not (self.root / layout.table(n)).is_file()]
         if missing:
-            raise InputError(f"{processed}: no {', '.join(n + '.csv' for n in missing)}; run "
+            raise InputError(f"{self.root / layout.PROCESSED}: no {', '.join(n + '.csv' for n in missing)}; run "
                              "`snakemake --cores 4` first so there is a coding to review")
-        config = yaml.safe_load((self.root / "config" / "config.yaml").read_text("utf-8"))
+        config = yaml.safe_load((self.root / layout.CONFIG).read_text("utf-8"))
         codebook = yaml.safe_load((self.root / config["codebook"]).read_text("utf-8"))
         self.vocabulary = label_vocabulary(codebook)
         self.theme_names = {t["id"]: t.get("label", t["id"]) for t in codebook.get("themes", [])
                             if isinstance(t, dict)}
         kinds = codebook.get("settings", {}).get("code_kinds") or CODABLE_FALLBACK
-        segments = [s for s in read_csv(processed / "segments.csv")
+        segments = [s for s in read_csv(self.root / layout.table("segments"))
                     if s["kind"] in kinds and s.get("boilerplate") != "true"]
-        segments.sort(key=lambda s: (s["doc_id"], _natural(s["segment_id"])))
+        segments.sort(key=lambda s: (s["doc_id"], segment_sort_key(s["segment_id"])))
         codings: dict[str, list[Coding]] = defaultdict(list)
         for name, facet_of, label_of in (("codings_auto", lambda r: THEME, lambda r: r["theme"]),
                                          ("facets_auto", lambda r: r["facet"],
                                           lambda r: r["value"])):
-            for row in read_csv(processed / f"{name}.csv"):
+            for row in read_csv(self.root / layout.table(name)):
                 codings[row["segment_id"]].append(Coding(
                     facet_of(row), label_of(row), row["rule"],
                     (int(row["evidence_start"]), int(row["evidence_end"]))))

@@ -1,8 +1,8 @@
 """`qualtrace import-review`: a REFI-QDA project recoded in another tool (QualCoder, NVivo,
 ATLAS.ti, MAXQDA...) compared with our export, its differences written as decisions.
 
-Both projects are read the way `import-gold` reads one (qualtrace.refiqda_read: sources matched
-to data/raw by name or content, codes to codebook labels by our GUIDs, name or facet parent, a
+Both projects are read the way `import-gold` reads one (qualtrace.exchange.qdpx_read: sources
+matched to the corpus the config names, by file name or content, codes to codebook labels by our GUIDs, name or facet parent, a
 selection coding every segment it lies in or covers half of). Per segment, a label our export has
 and the recode lacks is a `reject`; one the recode has and ours lacks is an `add` (its memo is
 the selection's description in the recode, when the tool kept one).
@@ -13,17 +13,18 @@ import hashlib
 from collections import defaultdict
 from pathlib import Path
 
-from ..codebook import load_codebook
-from ..io import InputError, read_csv, read_raw
-from ..refiqda_read import (_Labels, _normalise_text, _offset_map, _segments_covered,
-                            read_qdpx)
-from ..corpus import doc_id_for
+from .. import layout
+from ..coding.codebook import load_codebook
+from ..common.io import InputError, read_csv, read_raw
+from ..exchange.qdpx_read import (Labels, normalise_text, offset_map, read_qdpx,
+                                   segments_covered)
 from .decisions import THEME, append_decisions, read_decisions, reviewer_file, text_sha256
 
 
-def coded_segments(path, raws: dict[str, str], segs_of: dict, labels: _Labels,
+def coded_segments(path, documents: dict[str, str], segs_of: dict, labels: Labels,
                    skipped: list[str]) -> dict[str, dict[tuple[str, str], str]]:
-    """segment id -> {(facet, label): memo} for every coding of the project at `path`."""
+    """segment id -> {(facet, label): memo} for every coding of the project at `path`
+    (documents: doc_id -> raw file path)."""
     try:
         project = read_qdpx(path)
     except (OSError, ValueError, KeyError) as err:
@@ -31,18 +32,21 @@ def coded_segments(path, raws: dict[str, str], segs_of: dict, labels: _Labels,
     except Exception as err:  # zipfile.BadZipFile, XML ParseError
         raise InputError(f"{path}: not a readable REFI-QDA project ({err})") from None
     skipped += project.warnings
+    doc_of = {Path(p).name: doc_id for doc_id, p in sorted(documents.items())}
+    raws = {Path(p).name: read_raw(p) for _, p in sorted(documents.items())}
     by_hash = {hashlib.sha256(t.encode("utf-8")).hexdigest(): n for n, t in raws.items()}
-    by_norm = {_normalise_text(t): n for n, t in raws.items()}
+    by_norm = {normalise_text(t): n for n, t in raws.items()}
     placed = {}
     for src in project.sources:
         file = src.name if src.name in raws else None
         if file is None and src.text is not None:
             file = (by_hash.get(hashlib.sha256(src.text.encode("utf-8")).hexdigest())
-                    or by_norm.get(_normalise_text(src.text)))
-        omap = _offset_map(src.text, raws[file]) if file else None
+                    or by_norm.get(normalise_text(src.text)))
+        omap = offset_map(src.text, raws[file]) if file else None
         if omap is None:
-            skipped.append(f"{path}: source {src.name!r} matches no file of data/raw (or its "
-                           "text was edited); its codings are skipped")
+            skipped.append(f"{path}: source {src.name!r} matches no document of the corpus "
+                           "(config corpus.patterns), or its text was edited; its codings are "
+                           "skipped")
             continue
         placed[src.guid] = (file, omap)
     coded: dict[str, dict[tuple[str, str], str]] = defaultdict(dict)
@@ -57,31 +61,31 @@ def coded_segments(path, raws: dict[str, str], segs_of: dict, labels: _Labels,
             continue
         file, omap = placed[coding.source_guid]
         label = (labels.facet_of_key[found[0]] or THEME, found[1])
-        for seg in _segments_covered(segs_of[doc_id_for(file)], omap(coding.start),
-                                     omap(coding.end)):
+        for seg in segments_covered(segs_of[doc_of[file]], omap(coding.start),
+                                    omap(coding.end)):
             coded[seg["segment_id"]].setdefault(label, coding.description)
     return coded
 
 
-def import_review(recoded, reviewer: str, *, ours="reports/qualtrace.qdpx",
-                  raw_dir="data/raw", segments_csv="data/processed/segments.csv",
-                  codebook="config/codebook.yaml", root=".") -> tuple[list[dict], list[str]]:
-    """Append the recode's differences from our export to data/review/<reviewer>.csv; return
-    (the decisions written, messages about what could not be compared)."""
+def import_review(recoded, reviewer: str, *, documents: dict[str, str], codebook,
+                  ours=layout.QDPX, segments_csv=layout.table("segments"),
+                  root=".") -> tuple[list[dict], list[str]]:
+    """Append the recode's differences from our export to the reviewer's decision file; return
+    (the decisions written, messages about what could not be compared). documents: the corpus,
+    doc_id -> raw file path (as corpus.discovery.discover finds it)."""
     for path in (recoded, ours, segments_csv):
         if not Path(path).is_file():
             raise InputError(f"{path}: no such file" + (
                 "; run `snakemake --cores 4` first" if path != recoded else ""))
     book = load_codebook(codebook, terms=False)
-    labels = _Labels(book)
-    raws = {p.name: read_raw(p) for p in sorted(Path(raw_dir).iterdir()) if p.is_file()}
+    labels = Labels(book)
     segments = read_csv(segments_csv)
     segs_of = defaultdict(list)
     for seg in segments:
         segs_of[seg["doc_id"]].append(seg)
     skipped: list[str] = []
-    before = coded_segments(ours, raws, segs_of, labels, skipped)
-    after = coded_segments(recoded, raws, segs_of, labels, skipped)
+    before = coded_segments(ours, documents, segs_of, labels, skipped)
+    after = coded_segments(recoded, documents, segs_of, labels, skipped)
     target = reviewer_file(reviewer, root)
     latest = {(d.segment_id, d.facet, d.label): d.decision
               for d in (read_decisions([str(target)]) if target.exists() else [])}

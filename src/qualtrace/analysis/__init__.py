@@ -1,0 +1,1 @@
+"""Stage 4, analysis: breakdown tables and agreement with gold codings."""

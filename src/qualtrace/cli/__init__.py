@@ -1,0 +1,1 @@
+"""The `qualtrace` command: one subcommand per pipeline stage, one error policy."""
