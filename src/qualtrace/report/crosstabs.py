@@ -27,7 +27,7 @@ def section(reg: Registry, data: ReportData, figures: dict[str, tuple[str, str, 
 def title(data: ReportData) -> str:
     """The section's title: the facets' names in the plural ("Speaker roles and settings")."""
     names = series(f.plural.replace("_", " ") for f in data.facets)
-    return names.capitalize() if names else "Theme co-occurrence"
+    return names.capitalize() if names else "Breakdowns"  # a codebook without facets
 
 
 def facet_block(reg: Registry, data: ReportData, facet, fig) -> str:
