@@ -41,8 +41,7 @@ try:
 except NameError:
     inputs = {name: layout.table(name) for name in ("segments", "codings", "facets")}
     inputs["codebook"] = "config/codebook.yaml"
-    outputs = {name: layout.table(name) for name in
-               ("theme_summary", "theme_cooccurrence", "theme_by_stakeholder", "theme_by_area")}
+    outputs = None  # every table, one theme_by_<facet> per facet of the codebook
 
 # %%
 segments = read_csv(inputs["segments"])
@@ -50,7 +49,11 @@ codings = read_csv(inputs["codings"])
 facets = read_csv(inputs["facets"])
 with open(inputs["codebook"], encoding="utf-8") as handle:
     themes, facet_values = breakdowns.codebook_labels(yaml.safe_load(handle))
-wanted = {name[len("theme_by_"):] for name in outputs if name.startswith("theme_by_")}
+if outputs is None:
+    outputs = {name: layout.table(name) for name in
+               ("theme_summary", "theme_cooccurrence", *map(layout.by_facet_name, facet_values))}
+wanted = {name[len(layout.BY_FACET_PREFIX):] for name in outputs
+          if name.startswith(layout.BY_FACET_PREFIX)}
 missing = wanted - set(facet_values)
 if missing:
     raise SystemExit(f"codebook defines no facet(s) {sorted(missing)} for outputs theme_by_*")

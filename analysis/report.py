@@ -31,6 +31,7 @@ from glob import glob
 from pathlib import Path
 
 from qualtrace import layout
+from qualtrace.coding.codebook import load_codebook
 from qualtrace.common.io import tee_stderr_to
 from qualtrace.report import build_source
 from qualtrace.report.data import TABLES
@@ -42,7 +43,8 @@ try:
     tee_stderr_to(smk.log[0])
 except NameError:
     inputs = {name: layout.table(name) for name in TABLES}
-    inputs.update({layout.by_facet_name(f): layout.by_facet(f) for f in ("stakeholder", "area")})
+    inputs.update({layout.by_facet_name(f.id): layout.by_facet(f.id)
+                   for f in load_codebook("config/codebook.yaml", terms=False).facets})
     inputs.update(manifest=layout.RUN_MANIFEST, codebook="config/codebook.yaml",
                   gold=sorted(glob(f"{layout.GOLD_DIR}/*.jsonl")),
                   rulegraph_dot=layout.RULEGRAPH_DOT, rulegraph_svg=layout.figure("rulegraph"))

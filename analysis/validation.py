@@ -14,7 +14,7 @@
 # %% [markdown]
 # # Coding quality against gold annotations
 #
-# Scores the pipeline's themes (`codings.csv`) and stakeholder/area facets (`facets.csv`)
+# Scores the pipeline's themes (`codings.csv`) and the codebook's facets (`facets.csv`)
 # against hand-coded units in `data/gold/*.jsonl`: per label TP/FP/FN/TN, precision, recall,
 # F1, Cohen's kappa and Krippendorff's alpha, then `__macro__` and `__micro__` rows per label
 # set (conventions in `qualtrace.analysis.validation`'s docstring). Disagreements are listed one per
@@ -32,10 +32,9 @@
 # %%
 from pathlib import Path
 
-import yaml
-
 from qualtrace import layout
 from qualtrace.analysis import validation
+from qualtrace.coding.codebook import load_codebook
 from qualtrace.common.io import tee_stderr_to, read_csv, read_raw, write_csv
 
 try:
@@ -58,21 +57,23 @@ if isinstance(gold_paths, str):  # a single named file arrives as a plain string
 # %%
 documents = read_csv(inputs["documents"])
 segments = read_csv(inputs["segments"])
-with open(inputs["codebook"], encoding="utf-8") as handle:
-    label_sets = validation.label_sets_from_codebook(yaml.safe_load(handle))
+codebook = load_codebook(inputs["codebook"], terms=False)
+# themes, then each facet under its plural (the gold lines' keys); facet id -> its plural
+label_sets = validation.label_sets_from_codebook(codebook)
+facet_sets = validation.facet_sets_from_codebook(codebook)
 raw_texts = {Path(d["path"]).name: read_raw(d["path"]) for d in documents}
 
 # %%
 scores, disagreements = validation.validate(
     gold_paths, raw_texts, segments, documents,
-    read_csv(inputs["codings"]), read_csv(inputs["facets"]), label_sets)
+    read_csv(inputs["codings"]), read_csv(inputs["facets"]), label_sets, facet_sets)
 write_csv(outputs["coding_validation"], validation.VALIDATION_FIELDS, scores)
 write_csv(outputs["coding_disagreements"], validation.DISAGREEMENT_FIELDS, disagreements)
 # Each gold set apart, held-out (never tuned on) first: config gold.tuned_on names the others.
 write_csv(outputs["coding_validation_by_set"], validation.BY_SET_FIELDS,
           validation.validate_by_set(gold_paths, tuned, raw_texts, segments, documents,
                                      read_csv(inputs["codings"]), read_csv(inputs["facets"]),
-                                     label_sets))
+                                     label_sets, facet_sets))
 
 # %%
 [r for r in scores if r["label"] in (validation.MACRO, validation.MICRO)]

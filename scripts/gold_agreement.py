@@ -19,7 +19,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from qualtrace.analysis.validation import cohen_kappa, krippendorff_alpha  # noqa: E402
 
-LABEL_SETS = ("themes", "stakeholders", "areas")
 
 
 def read_units(path: Path) -> dict[tuple[str, str], dict]:
@@ -41,9 +40,12 @@ def main() -> int:
         print(f"{args.second}: does not code the same units as {args.first}", file=sys.stderr)
         return 2
     keys = sorted(first)
+    # Label sets: every key of a gold line but doc and anchor (themes, then the codebook's
+    # facets by their plurals), in the order the first line gives them.
+    label_sets = [k for k in first[keys[0]] if k not in ("doc", "anchor")] if keys else []
     print(f"{len(keys)} units")
     print(f"{'label set':14}{'kappa':>8}{'alpha':>8}{'F1':>8}{'same labels':>14}")
-    for label_set in LABEL_SETS:
+    for label_set in label_sets:
         labels = sorted({l for rows in (first, second) for k in keys for l in rows[k][label_set]})
         a = [l in first[k][label_set] for k in keys for l in labels]
         b = [l in second[k][label_set] for k in keys for l in labels]

@@ -264,3 +264,53 @@ def test_missing_required_key_is_named():
     text = BASE.replace("    definition: Funding and staffing.\n", "")
     msg = error_for(text)
     assert "theme 'resourcing'" in msg and "missing the required key 'definition'" in msg
+
+
+# A second facet, for the facet names in the plural (gold keys, validation label sets).
+SECOND_FACET = """\
+  - id: setting
+    label: Setting
+    definition: Where.
+    values:
+      - id: rural
+        label: Rural
+        definition: Rural places.
+"""
+
+
+def test_a_facet_s_plural_is_its_id_plus_s_unless_given():
+    cb = parse_codebook(BASE + SECOND_FACET, terms=False)
+    assert [(f.id, f.plural) for f in cb.facets] == [("stakeholder", "stakeholders"),
+                                                      ("setting", "settings")]
+    given = BASE + SECOND_FACET.replace("    label: Setting\n",
+                                        "    label: Setting\n    plural: places\n")
+    assert [f.plural for f in parse_codebook(given, terms=False).facets] == [
+        "stakeholders", "places"]
+
+
+@pytest.mark.parametrize("plural, what", [
+    ("stakeholders", "the plural of facet 'stakeholder'"),  # two label sets, one name
+    ("themes", "a reserved gold key"),
+    ("anchor", "a reserved gold key"),
+])
+def test_a_facet_plural_that_would_mix_two_label_sets_is_refused(plural, what):
+    text = BASE + SECOND_FACET.replace("    label: Setting\n",
+                                       f"    label: Setting\n    plural: {plural}\n")
+    message = error_for(text, terms=False)
+    assert message.startswith(f"config/codebook.yaml:{line_of(text, 'plural:')}:")
+    assert f"named {plural!r} in the plural" in message and what in message
+
+
+def test_a_facet_id_whose_default_plural_is_reserved_points_at_the_id():
+    text = BASE + SECOND_FACET.replace("id: setting", "id: theme")
+    message = error_for(text, terms=False)
+    assert message.startswith(f"config/codebook.yaml:{line_of(text, 'id: theme')}:")
+    assert "'themes' in the plural" in message
+
+
+def test_the_voice_facet_is_the_one_with_an_attribution_rule():
+    assert parse_codebook(BASE + SECOND_FACET, terms=False).voice_facet() is None
+    text = (BASE + SECOND_FACET).replace(
+        "    definition: Whose view.\n",
+        "    definition: Whose view.\n    attribution: {rule: stakeholder/attribution}\n")
+    assert parse_codebook(text, terms=False).voice_facet().id == "stakeholder"

@@ -154,3 +154,12 @@ def test_registry_reuses_an_item_and_refuses_a_changed_one():
         reg.link("theme-x-segments", 3, "X", "q", ["d-0001"])
     assert reg.rows() == [{"item_id": "theme-x-segments", "section": "Themes", "label": "X",
                            "value": "2", "query": "q", "segment_ids": "d-0001 d-0002"}]
+
+
+def test_series_joins_words_as_prose():
+    from qualtrace.report.markdown import series
+
+    assert series([]) == ""
+    assert series(["themes"]) == "themes"
+    assert series(["speaker roles", "settings"]) == "speaker roles and settings"
+    assert series(["a", "b", "c"], "or") == "a, b or c"

@@ -62,6 +62,7 @@ def test_package_alpha_agrees_with_own_implementation(monkeypatch):
 # --- scoring on a hand-computed example ------------------------------------------------------
 
 LABELS = {"themes": ["x", "y", "z"], "stakeholders": ["client"], "areas": ["rural"]}
+FACET_SETS = {"stakeholder": "stakeholders", "area": "areas"}  # facet id -> its label set
 
 
 def unit(i, themes=(), stakeholders=(), areas=()):
@@ -124,7 +125,7 @@ def test_macro_and_micro_by_hand():
 def test_rows_match_schemas_and_are_deterministic():
     rows = v.score(UNITS, PREDICTED, LABELS)
     assert rows == v.score(UNITS, PREDICTED, LABELS)
-    dis = v.disagreements(UNITS, PREDICTED, CODINGS, [], LABELS)
+    dis = v.disagreements(UNITS, PREDICTED, CODINGS, [], LABELS, FACET_SETS)
     for rows_, fields, name in ((rows, v.VALIDATION_FIELDS, "coding_validation"),
                                 (dis, v.DISAGREEMENT_FIELDS, "coding_disagreements")):
         spec = yaml.safe_load((SCHEMAS / f"{name}.schema.yaml").read_text(encoding="utf-8"))
@@ -134,7 +135,7 @@ def test_rows_match_schemas_and_are_deterministic():
 
 
 def test_disagreements_list_each_mismatch_with_rule():
-    dis = v.disagreements(UNITS, PREDICTED, CODINGS, [], LABELS)
+    dis = v.disagreements(UNITS, PREDICTED, CODINGS, [], LABELS, FACET_SETS)
     assert [(d["segment_id"], d["label"], d["error"]) for d in dis] == [
         ("d-0002", "x", "false_negative"), ("d-0003", "x", "false_positive"),
         ("d-0005", "z", "false_negative")]
@@ -148,7 +149,7 @@ def test_predicted_labels_reads_codings_and_facets():
     facets = [{"segment_id": "s1", "facet": "stakeholder", "value": "client"},
               {"segment_id": "s1", "facet": "area", "value": "rural"},
               {"segment_id": "s1", "facet": "other", "value": "ignored"}]
-    pred = v.predicted_labels([{"segment_id": "s1", "theme": "x"}], facets)
+    pred = v.predicted_labels([{"segment_id": "s1", "theme": "x"}], facets, FACET_SETS)
     assert pred["themes"]["s1"] == {"x"}
     assert pred["stakeholders"]["s1"] == {"client"}
     assert pred["areas"]["s1"] == {"rural"}
@@ -226,7 +227,8 @@ def test_load_gold_rejects_conflicting_duplicate(tmp_path):
 
 def test_no_gold_gives_empty_tables():
     raw, segments, documents = corpus()
-    assert v.validate([], raw, segments, documents, CODINGS, [], LABELS) == ([], [])
+    assert v.validate([], raw, segments, documents, CODINGS, [], LABELS,
+                      FACET_SETS) == ([], [])
 
 
 def test_notebook_runs_standalone_without_gold(tmp_path, monkeypatch):
@@ -241,8 +243,11 @@ def test_notebook_runs_standalone_without_gold(tmp_path, monkeypatch):
     write_csv(processed / "facets.csv", ["segment_id", "facet", "value"], [])
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "codebook.yaml").write_text(yaml.safe_dump({
-        "themes": [{"id": "x", "label": "X"}],
-        "facets": {"stakeholder": ["client"], "area": ["rural"]}}))
+        "codebook": "t", "version": 1,
+        "themes": [{"id": "x", "label": "X", "definition": "x", "rules": []}],
+        "facets": [{"id": f, "label": f, "definition": f,
+                    "values": [{"id": value, "label": value, "definition": value}]}
+                   for f, value in (("stakeholder", "client"), ("area", "rural"))]}))
     monkeypatch.chdir(tmp_path)
     notebook = Path(__file__).resolve().parents[1] / "analysis" / "validation.py"
     runpy.run_path(str(notebook))
@@ -256,3 +261,25 @@ def test_notebook_runs_standalone_without_gold(tmp_path, monkeypatch):
     rows = read_csv(processed / "coding_validation.csv")
     assert [(r["label_set"], r["label"], r["fn"]) for r in rows][:3] == [
         ("themes", "x", "1"), ("themes", v.MACRO, "1"), ("themes", v.MICRO, "1")]
+
+
+def test_label_sets_follow_the_codebook_s_facets_and_their_plurals(tmp_path):
+    from qualtrace.coding.codebook import load_codebook
+
+    fixture = Path(__file__).resolve().parent / "fixtures" / "otherfacets"
+    codebook = load_codebook(fixture / "config" / "codebook.yaml", terms=False)
+    label_sets = v.label_sets_from_codebook(codebook)
+    assert label_sets == {"themes": ["opening_hours", "digital_access", "staffing"],
+                          "speaker_roles": ["resident", "librarian", "volunteer"],
+                          "settings": ["branch", "mobile", "remote"],
+                          "media": ["print", "digital"]}
+    assert v.facet_sets_from_codebook(codebook) == {
+        "speaker_role": "speaker_roles", "setting": "settings", "medium": "media"}
+    # a gold line of this study must carry this study's keys, not another's
+    path = tmp_path / "gold.jsonl"
+    path.write_text(json.dumps({"doc": "doc.txt", "anchor": FIRST, "themes": [],
+                                "stakeholders": [], "areas": []}) + "\n", encoding="utf-8")
+    raw, segments, documents = corpus()
+    with pytest.raises(GoldError, match=re.escape(
+            f"{path}:1: missing key(s) speaker_roles, settings, media")):
+        v.load_gold([path], raw, segments, documents, label_sets)

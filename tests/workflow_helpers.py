@@ -16,13 +16,14 @@ OUTPUT = re.compile(r"^\s+output: (.+)$", re.MULTILINE)
 
 
 def make_project(tmp_path: Path, fixture: Path) -> Path:
-    """A work directory with the fixture's raw data (and gold, if any) and the repository's
-    config; never anything generated."""
+    """A work directory with the fixture's raw data (and gold, if any) and its config (a study
+    of its own) or else the repository's; never anything generated."""
     work = tmp_path / "project"
     for part in ("raw", "gold"):
         if (fixture / "data" / part).is_dir():
             shutil.copytree(fixture / "data" / part, work / "data" / part)
-    shutil.copytree(ROOT / "config", work / "config")
+    config = fixture / "config" if (fixture / "config").is_dir() else ROOT / "config"
+    shutil.copytree(config, work / "config")
     return work
 
 

@@ -6,7 +6,7 @@ from snakemake.io import strip_wildcard_constraints
 
 from qualtrace import layout
 from qualtrace.audit.provenance import pin_source_date_epoch
-from qualtrace.common.preflight import check_corpus
+from qualtrace.common.preflight import check_corpus, codebook_facets
 from qualtrace.corpus.discovery import ingestion_batches
 from qualtrace.review.decisions import refuse_bad_decision_files
 
@@ -46,7 +46,8 @@ refuse_bad_decision_files(REVIEW, config["codebook"])
 # The conflict policy as canonical JSON: changing it reruns the merge.
 REVIEW_POLICY = json.dumps(config.get("review", {}), sort_keys=True)
 
-FACETS = ["stakeholder", "area"]
+# The codebook's facets (ids, in codebook order): one theme_by_<facet> table and chart each.
+FACETS = codebook_facets(config["codebook"])
 # The breakdown tables (rule theme_breakdowns), in this order.
 BREAKDOWN_NAMES = [
     "theme_summary",

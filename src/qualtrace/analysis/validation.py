@@ -1,8 +1,9 @@
 """Scoring the pipeline's codings against hand-coded gold units (SPEC "Gold annotations").
 
 Unit: the segment whose span contains the first occurrence of a gold line's `anchor` in its
-document. Each label set (themes, stakeholders, areas) is scored as one binary decision per
-(unit, label): does the unit carry the label?
+document. Each label set (`themes`, and one per codebook facet, named by the facet's plural, as
+the gold line's keys are) is scored as one binary decision per (unit, label): does the unit carry
+the label?
 
 Conventions (stated here because the report quotes them):
 - precision/recall/F1 follow scikit-learn's `zero_division=0`: a ratio whose denominator is 0
@@ -20,16 +21,15 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Hashable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Hashable, Iterable, Mapping, Sequence
 
 from ..common.io import InputError
-from .breakdowns import codebook_labels
 
-LABEL_SETS = ("themes", "stakeholders", "areas")
-# Where each label set's predictions live: codings.theme, or facets.value for one facet.
-FACET_OF = {"stakeholders": "stakeholder", "areas": "area"}
+if TYPE_CHECKING:  # the compiled codebook, only as a type
+    from ..coding.codebook import Codebook
+
+THEMES = "themes"  # the themes' label set; each facet's is its plural (codebook.facet_plural)
 MIN_ANCHOR_CHARS = 40  # SPEC: anchors are 40+ characters so they identify one passage
-REQUIRED_KEYS = ("doc", "anchor") + LABEL_SETS
 
 VALIDATION_FIELDS = ["label_set", "label", "n_units", "n_labels", "support", "predicted",
                      "tp", "fp", "fn", "tn", "precision", "recall", "f1", "kappa", "alpha",
@@ -59,7 +59,8 @@ def load_gold(paths: Iterable[str | Path], raw_texts: Mapping[str, str], segment
     """Gold units from JSONL files, in segment order; raises GoldError naming file and line.
 
     raw_texts: raw file name (as in data/raw/) -> decoded text; documents: documents.csv rows
-    (their `path` file name maps a gold `doc` to a doc_id); label_sets: allowed ids per set.
+    (their `path` file name maps a gold `doc` to a doc_id); label_sets: allowed ids per set
+    (label_sets_from_codebook), whose names are the keys every gold line must have.
     The same unit may be annotated twice only with identical labels.
     """
     doc_of_file = {Path(d["path"]).name: d["doc_id"] for d in documents}
@@ -90,7 +91,7 @@ def _parse_line(line, where, doc_of_file, raw_texts, spans, allowed) -> GoldUnit
         raise GoldError(f"{where}: invalid JSON ({err.msg} at column {err.colno})") from None
     if not isinstance(obj, dict):
         raise GoldError(f"{where}: expected a JSON object, got {type(obj).__name__}")
-    missing = [k for k in REQUIRED_KEYS if k not in obj]
+    missing = [k for k in ("doc", "anchor", *allowed) if k not in obj]
     if missing:
         raise GoldError(f"{where}: missing key(s) {', '.join(missing)}")
     doc, anchor = obj["doc"], obj["anchor"]
@@ -100,7 +101,7 @@ def _parse_line(line, where, doc_of_file, raw_texts, spans, allowed) -> GoldUnit
         known = ", ".join(sorted(doc_of_file))
         raise GoldError(f"{where}: unknown doc {doc!r} (known: {known})")
     labels = {}
-    for key in LABEL_SETS:
+    for key in allowed:
         values = obj[key]
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
             raise GoldError(f"{where}: {key} must be a list of label ids")
@@ -128,15 +129,16 @@ def _unit_of(raw: str, anchor: str, spans, where: str, doc: str) -> str:
     raise GoldError(f"{where}: anchor at {begin} in {doc} starts in no segment")
 
 
-def predicted_labels(codings, facets) -> dict[str, dict[str, set[str]]]:
-    """label set -> segment_id -> labels the pipeline assigned."""
-    out = {key: defaultdict(set) for key in LABEL_SETS}
+def predicted_labels(codings, facets, facet_sets: Mapping[str, str]
+                     ) -> dict[str, dict[str, set[str]]]:
+    """label set -> segment_id -> labels the pipeline assigned. facet_sets: facet id -> its
+    label set (facet_sets_from_codebook)."""
+    out = {key: defaultdict(set) for key in (THEMES, *facet_sets.values())}
     for row in codings:
-        out["themes"][row["segment_id"]].add(row["theme"])
-    facet_set = {facet: key for key, facet in FACET_OF.items()}
+        out[THEMES][row["segment_id"]].add(row["theme"])
     for row in facets:
-        if row["facet"] in facet_set:
-            out[facet_set[row["facet"]]][row["segment_id"]].add(row["value"])
+        if row["facet"] in facet_sets:
+            out[facet_sets[row["facet"]]][row["segment_id"]].add(row["value"])
     return out
 
 
@@ -202,16 +204,15 @@ def krippendorff_alpha(a: Sequence[Hashable], b: Sequence[Hashable]) -> float | 
 # --- scoring ----------------------------------------------------------------------------
 
 def score(units: Sequence[GoldUnit], predictions, label_sets: Mapping[str, Sequence[str]]):
-    """Rows for coding_validation.csv: per label, then __macro__ and __micro__, per set.
+    """Rows for coding_validation.csv: per label, then __macro__ and __micro__, per set (in
+    the order of label_sets).
 
     Empty when there are no gold units, so the output is a header-only table.
     """
     if not units:
         return []
     rows = []
-    for key in LABEL_SETS:
-        if key not in label_sets:
-            continue
+    for key in label_sets:
         predicted = predictions.get(key, {})
         per_label, gold_all, pred_all = [], [], []
         for label in label_sets[key]:
@@ -264,20 +265,18 @@ def _counts_row(key, label, n_units, n_labels, tp, fp, fn, tn) -> dict:
 
 
 def disagreements(units: Sequence[GoldUnit], predictions, codings, facets,
-                  label_sets: Mapping[str, Sequence[str]]) -> list[dict]:
+                  label_sets: Mapping[str, Sequence[str]],
+                  facet_sets: Mapping[str, str]) -> list[dict]:
     """One row per (unit, label) where gold and pipeline differ, with the rule that fired."""
     evidence = {}
     for row in codings:
-        evidence.setdefault(("themes", row["segment_id"], row["theme"]), row)
-    facet_set = {facet: key for key, facet in FACET_OF.items()}
+        evidence.setdefault((THEMES, row["segment_id"], row["theme"]), row)
     for row in facets:
-        if row["facet"] in facet_set:
-            evidence.setdefault((facet_set[row["facet"]], row["segment_id"], row["value"]), row)
+        if row["facet"] in facet_sets:
+            evidence.setdefault((facet_sets[row["facet"]], row["segment_id"], row["value"]), row)
     out = []
     for unit in units:
-        for key in LABEL_SETS:
-            if key not in label_sets:
-                continue
+        for key in label_sets:
             pred = predictions.get(key, {}).get(unit.segment_id, set())
             for label in label_sets[key]:
                 g, p = label in unit.labels[key], label in pred
@@ -294,26 +293,33 @@ def disagreements(units: Sequence[GoldUnit], predictions, codings, facets,
     return out
 
 
-def label_sets_from_codebook(codebook: Mapping) -> dict[str, list[str]]:
-    """Allowed ids per gold label set, in codebook order."""
-    themes, facets = codebook_labels(codebook)
-    return {"themes": list(themes),
-            **{key: list(facets.get(facet, [])) for key, facet in FACET_OF.items()}}
+def label_sets_from_codebook(codebook: Codebook) -> dict[str, list[str]]:
+    """Allowed ids per gold label set (themes, then each facet by its plural), in codebook
+    order."""
+    return {THEMES: [t.id for t in codebook.themes],
+            **{f.plural: [v.id for v in f.values] for f in codebook.facets}}
 
 
-def validate(gold_paths, raw_texts, segments, documents, codings, facets, label_sets):
-    """(coding_validation rows, coding_disagreements rows); both empty without gold files."""
+def facet_sets_from_codebook(codebook: Codebook) -> dict[str, str]:
+    """facet id -> the name of its label set (its plural)."""
+    return {f.id: f.plural for f in codebook.facets}
+
+
+def validate(gold_paths, raw_texts, segments, documents, codings, facets,
+             label_sets: Mapping[str, Sequence[str]], facet_sets: Mapping[str, str]):
+    """(coding_validation rows, coding_disagreements rows); both empty without gold files.
+    label_sets and facet_sets as label_sets_from_codebook and facet_sets_from_codebook give."""
     units = load_gold(gold_paths, raw_texts, segments, documents, label_sets)
-    predictions = predicted_labels(codings, facets)
+    predictions = predicted_labels(codings, facets, facet_sets)
     return (score(units, predictions, label_sets),
-            disagreements(units, predictions, codings, facets, label_sets))
+            disagreements(units, predictions, codings, facets, label_sets, facet_sets))
 
 
 BY_SET_FIELDS = ["gold_set", "tuned", *VALIDATION_FIELDS]
 
 
 def validate_by_set(gold_paths, tuned, raw_texts, segments, documents, codings, facets,
-                    label_sets):
+                    label_sets: Mapping[str, Sequence[str]], facet_sets: Mapping[str, str]):
     """coding_validation_by_set rows: each gold file scored on its own (every label row, then
     __macro__ and __micro__), held-out sets (never used to tune the rules) first, then those in
     `tuned` (paths the configuration says the rules were tuned on), each group by name.
@@ -321,7 +327,7 @@ def validate_by_set(gold_paths, tuned, raw_texts, segments, documents, codings, 
     Pooled scores mix text the rules were written against with text they never saw; scored
     apart, the held-out sets show what to expect on new text."""
     tuned = {str(Path(p)) for p in tuned}
-    predictions = predicted_labels(codings, facets)
+    predictions = predicted_labels(codings, facets, facet_sets)
     rows = []
     for path in sorted(gold_paths, key=lambda p: (str(Path(p)) in tuned, Path(p).name)):
         units = load_gold([path], raw_texts, segments, documents, label_sets)

@@ -1,7 +1,7 @@
 """`qualtrace trace`: walk from an id or a number back to the exact passages, re-verified.
 
 Accepted ids: a segment id (`<doc>-0017`), a coding (`<doc>-0017:resourcing`), a breakdown cell
-(`theme=resourcing stakeholder=client`, or `theme=resourcing` for the theme total), or the id of a
+(`theme=<theme> <facet>=<value>`, or `theme=<theme>` for the theme total), or the id of a
 number in the report (`data/processed/report_numbers.csv`). Every passage is checked against the
 raw file as it is now: the file's sha256 must equal documents.csv and the text must still stand at
 its span. Anything that does not verify makes the command exit non-zero.
@@ -86,8 +86,9 @@ def _resolve(ws: Workspace, words: list[str]) -> tuple[str, list[str], dict[str,
     if pairs:
         return _cell(ws, pairs, bare)
     if len(bare) != 1:
-        raise TraceError("give one id, or key=value pairs such as theme=resourcing "
-                         "stakeholder=client")
+        facet = (ws.facets() or ["<facet>"])[0]
+        raise TraceError("give one id, or key=value pairs such as theme=<theme> "
+                         f"{facet}=<value>")
     ident = bare[0]
     segments = {s["segment_id"] for s in ws.table("segments")}
     if ident in segments:

@@ -172,7 +172,7 @@ def quotation_shape(tables: Tables) -> CheckResult:
         if not body.rstrip(" .").endswith(tuple(CLOSING_QUOTES)):
             problems.append("has no closing quotation mark")
         if not seg["speaker_group_raw"]:
-            problems.append("has no attribution, so no stakeholder or interview")
+            problems.append("has no attribution, so no speaker group or interview")
         if problems:
             items.append(Finding(seg["segment_id"], seg["doc_id"], seg["segment_id"],
                                  seg["start"], seg["end"], "; ".join(problems)))

@@ -52,6 +52,17 @@ def _context(data, path) -> str:
     return found
 
 
+def facet_plural(spec: dict) -> str:
+    """A facet's name in the plural: its `plural:` if the codebook gives one, else its id + "s"
+    (facet `speaker_role` -> `speaker_roles`). It is the key of the facet's labels in a gold JSONL
+    line (SPEC "Gold annotations") and the facet's `label_set` in coding_validation.csv."""
+    return spec.get("plural") or spec["id"] + "s"
+
+
+# Keys of a gold JSONL line that are not a facet's: a facet's plural may not be one of them.
+GOLD_RESERVED_KEYS = ("doc", "anchor", "themes")
+
+
 def _schema() -> dict:
     return yaml.safe_load(SCHEMA_PATH.read_text(encoding="utf-8"))
 
@@ -98,6 +109,8 @@ class Facet:
     id: str
     label: str
     values: list[Label]
+    # The facet's name in the plural (see facet_plural): its gold key and validation label set.
+    plural: str = ""
     fallback: list[Rule] = field(default_factory=list)
     attribution_rule: str | None = None
     inherit_rule: str | None = None
@@ -135,6 +148,11 @@ class Codebook:
         rules = [r for lab in labels for r in lab.rules] + [r for f in self.facets for r in f.fallback]
         regex = set(self.matcher.regex_terms)
         return sorted({t for r in rules for t in r.groups[r.trigger] if t in regex})
+
+    def voice_facet(self) -> Facet | None:
+        """The facet that says whose view a unit reports: the first whose quotations take
+        their value from the attribution (`attribution:`), or None."""
+        return next((f for f in self.facets if f.attribution_rule), None)
 
     def rule_ids(self) -> list[str]:
         labels = list(self.themes) + [v for f in self.facets for v in f.values]
@@ -356,6 +374,15 @@ class _Compiler:
                               f"duplicate {what} id {item['id']!r} (first at line {first})")
             seen[item["id"]] = i
 
+    def check_plural(self, facet: Facet, before: list[Facet], fpath: tuple, given: bool):
+        """Two label sets with one name would mix in the gold and in coding_validation.csv."""
+        where = list(fpath) + (["plural"] if given else ["id"])
+        clash = next((f.id for f in before if f.plural == facet.plural), None)
+        if facet.plural in GOLD_RESERVED_KEYS or clash:
+            other = f"the plural of facet {clash!r}" if clash else "a reserved gold key"
+            self.rep.fail(where, f"is named {facet.plural!r} in the plural (its gold key and "
+                          f"label set), which is {other}; give it another `plural:`")
+
     def check_refs(self, labels: list[Label], specs, path, what):
         ids = [lab.id for lab in labels]
         for i, lab in enumerate(labels):
@@ -383,7 +410,8 @@ class _Compiler:
                       for j, v in enumerate(f["values"])]
             self.check_refs(values, f["values"], list(fpath) + ["values"], f"{f['id']} value")
             facet = Facet(id=f["id"], label=f["label"], values=values,
-                          fallback=self.fallback(f, fpath, values))
+                          fallback=self.fallback(f, fpath, values), plural=facet_plural(f))
+            self.check_plural(facet, facets, fpath, "plural" in f)
             for key in ("attribution", "inherit", "context"):
                 if key in f:
                     rid = f[key]["rule"]
@@ -413,5 +441,6 @@ def compile_codebook(data: dict, rep: Reporter | None = None, *, terms: bool = T
     return _Compiler(rep, terms).compile()
 
 
-__all__ = ["CodebookError", "Codebook", "Label", "Facet", "Rule", "load_codebook",
-           "parse_codebook", "compile_codebook", "term_regex", "Matcher", "TermSyntaxError"]
+__all__ = ["CodebookError", "Codebook", "Label", "Facet", "Rule", "facet_plural",
+           "load_codebook", "parse_codebook", "compile_codebook", "term_regex", "Matcher",
+           "TermSyntaxError"]

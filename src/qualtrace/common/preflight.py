@@ -14,7 +14,8 @@ from pathlib import Path
 
 from .. import layout
 
-__all__ = ["stop", "check_config_files", "check_codebook", "check_corpus", "check_render"]
+__all__ = ["stop", "check_config_files", "check_codebook", "codebook_facets", "check_corpus",
+           "check_render"]
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 # Where a passing codebook (by content) and corpus (by names, sizes, mtimes) are remembered: an
@@ -72,6 +73,18 @@ def check_codebook(path, schema_path) -> None:
     except CodebookError as err:
         stop(str(err))
     _remember(stamp)
+
+
+def codebook_facets(path) -> list[str]:
+    """The ids of the codebook's facets, in codebook order: the workflow makes one
+    theme_by_<facet> table and chart per facet. Read after check_codebook accepted the file
+    (a plain YAML read: compiling the codebook would slow every Snakemake start)."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.load(handle, Loader=loader)
+    return [facet["id"] for facet in data.get("facets") or []]
 
 
 def check_corpus(patterns) -> dict[str, str]:

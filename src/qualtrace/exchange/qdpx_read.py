@@ -28,7 +28,6 @@ from ..common.io import InputError, atomic_write_text, read_csv, read_raw
 from .xmlguard import UnsafeXmlError, check as check_prolog
 
 MIN_ANCHOR = 40  # SPEC: anchors are 40+ characters
-GOLD_KEY_OF_FACET = {"stakeholder": "stakeholders", "area": "areas"}
 _LEAD = re.compile(r"[\s\ufeff\-\u2013\u2014\u2022*\u00b7]*")
 
 # Archive limits (a zip bomb is refused from the ZIP directory, before anything is inflated).
@@ -305,17 +304,19 @@ class Labels:
     def __init__(self, codebook):
         self.by_guid, self.themes, self.facets = {}, {}, {}
         self.values: dict[str, dict[str, str]] = {}
+        # facet id -> its gold key (the facet's plural), and back ("themes" -> None)
+        self.key_of = {f.id: f.plural for f in codebook.facets}
+        self.facet_of_key = {"themes": None, **{f.plural: f.id for f in codebook.facets}}
         for t in codebook.themes:
             self.by_guid[guid(f"code:{t.id}")] = ("themes", t.id)
             self.themes.update({_norm(t.id): t.id, _norm(t.label): t.id})
         for f in codebook.facets:
-            key = GOLD_KEY_OF_FACET.get(f.id)
+            key = self.key_of[f.id]
             self.facets.update({_norm(f.id): f.id, _norm(f.label): f.id})
             self.values[f.id] = {}
             for v in f.values:
                 self.values[f.id].update({_norm(v.id): v.id, _norm(v.label): v.id})
-                if key:
-                    self.by_guid[guid(f"code:{f.id}/{v.id}")] = (key, v.id)
+                self.by_guid[guid(f"code:{f.id}/{v.id}")] = (key, v.id)
 
     def resolve(self, code: Code, codes: dict) -> tuple[str, str] | None:
         """A code's label; a code the codebook does not know, nested under a theme, counts as
@@ -338,12 +339,10 @@ class Labels:
             facet, name = self.facets[pieces[0]], pieces[1]
         if facet is not None:
             value = self.values[facet].get(name)
-            key = GOLD_KEY_OF_FACET.get(facet)
-            return (key, value) if value and key else None
+            return (self.key_of[facet], value) if value else None
         if name in self.themes:
             return ("themes", self.themes[name])
-        hits = [(GOLD_KEY_OF_FACET[f], vals[name]) for f, vals in self.values.items()
-                if name in vals and f in GOLD_KEY_OF_FACET]
+        hits = [(self.key_of[f], vals[name]) for f, vals in self.values.items() if name in vals]
         return hits[0] if len(hits) == 1 else None
 
 
@@ -426,8 +425,8 @@ def qdpx_to_gold(path, documents, out_jsonl, *, codebook, segments_csv,
             continue
         mapped = labels.resolve(project.codes[_key(coding.code_guid)], project.codes)
         if mapped is None:
-            skipped.append(f"code {coding.code_name!r} maps to no theme, stakeholder or area "
-                           "of the codebook; its codings are ignored")
+            skipped.append(f"code {coding.code_name!r} maps to no theme or facet value of the "
+                           "codebook; its codings are ignored")
             continue
         omap = offset_maps[coding.source_guid]
         start, end = omap(coding.start), omap(coding.end)
@@ -454,7 +453,7 @@ def qdpx_to_gold(path, documents, out_jsonl, *, codebook, segments_csv,
 def _gold_lines(units, raws, codebook, skipped) -> list[dict]:
     order = {("themes", t.id): i for i, t in enumerate(codebook.themes)}
     for f in codebook.facets:
-        order.update({(GOLD_KEY_OF_FACET.get(f.id), v.id): i for i, v in enumerate(f.values)})
+        order.update({(f.plural, v.id): i for i, v in enumerate(f.values)})
     lines = []
     for (file, seg_id), unit in sorted(units.items(),
                                        key=lambda kv: (kv[0][0], int(kv[1]["seg"]["start"]))):
@@ -466,7 +465,8 @@ def _gold_lines(units, raws, codebook, skipped) -> list[dict]:
                    "has no anchor that finds it (its text occurs earlier in the file)")
             skipped.append(f"{file}: unit {seg_id} ({seg['text'][:40]!r}) {why}; not written")
             continue
-        line = {"doc": file, "anchor": anchor, "themes": [], "stakeholders": [], "areas": []}
+        line = {"doc": file, "anchor": anchor, "themes": [],
+                **{f.plural: [] for f in codebook.facets}}
         for key, value in sorted(unit["labels"], key=lambda kv: order[kv]):
             line[key].append(value)
         lines.append(line)

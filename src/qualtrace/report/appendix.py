@@ -22,7 +22,7 @@ def evidence(reg: Registry, data: ReportData) -> str:
     An entry lists its passages by document and line, each a link to the passage's excerpt in
     the Passages section, which holds one excerpt per passage and theme (the theme decides
     which words are highlighted). A passage counted by many numbers (a theme's total, its
-    stakeholder and area cells, its co-occurrences) is printed once, not once per number: the
+    facet cells, its co-occurrences) is printed once, not once per number: the
     evidence document is a fraction of the size, and both engines render it in a fraction of
     the time. The passages listed per number are capped (limits.passage_cap) so that the
     document stays the same size however large the corpus; a capped list says so and where the

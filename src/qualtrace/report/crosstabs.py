@@ -1,24 +1,33 @@
-"""Stakeholder groups x themes, areas x themes (one per facet) and theme co-occurrence."""
+"""Themes by each facet of the codebook (one table and chart per facet) and theme
+co-occurrence."""
 from __future__ import annotations
 
 from . import items
 from .data import ReportData
-from .markdown import md_literal, table
+from .markdown import md_literal, series, table
 from .media import figure
 from .numbers import Registry
 from .themes import ordered
 
 
 def section(reg: Registry, data: ReportData, figures: dict[str, tuple[str, str, str]]) -> str:
-    reg.section = "Stakeholders and areas"
-    parts = ["## Stakeholders and areas {#breakdowns}",
-             "Each cell counts the segments coded with the theme (row) that also carry the "
-             "stakeholder group or area setting (column). A segment can carry several groups "
-             "and settings, so rows do not add up to the theme's total."]
+    reg.section = title(data)
+    parts = [f"## {md_literal(reg.section)} {{#breakdowns}}"]
+    if data.facets:
+        either = series((md_literal(f.label.lower()) for f in data.facets), "or")
+        parts.append("Each cell counts the segments coded with the theme (row) that also carry "
+                     f"the {either} (column). A segment can carry several values of a facet, "
+                     "so rows do not add up to the theme's total.")
     for facet in data.facets:
         parts.append(facet_block(reg, data, facet, figures.get(f"theme_by_{facet.id}")))
     parts.append(cooccurrence_block(reg, data, figures.get("cooccurrence")))
     return "\n\n".join(parts)
+
+
+def title(data: ReportData) -> str:
+    """The section's title: the facets' names in the plural ("Speaker roles and settings")."""
+    names = series(f.plural.replace("_", " ") for f in data.facets)
+    return names.capitalize() if names else "Breakdowns"  # a codebook without facets
 
 
 def facet_block(reg: Registry, data: ReportData, facet, fig) -> str:
@@ -36,7 +45,7 @@ def facet_block(reg: Registry, data: ReportData, facet, fig) -> str:
         parts.append(figure(*fig, f"fig-{facet.id}"))
     parts.append(table(["Theme"] + [md_literal(v.label) for v in facet.values], rows,
                        "l" + "r" * len(values),
-                       caption=f"Segments by theme and {facet.label.lower()}",
+                       caption=f"Segments by theme and {md_literal(facet.label.lower())}",
                        widths=[10] + [2] * len(values), identifier=f"tbl-{facet.id}"))
     return "\n\n".join(parts)
 

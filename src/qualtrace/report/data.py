@@ -106,11 +106,9 @@ def load(tables: dict[str, str], by_facet: dict[str, str], manifest: str, codebo
 
 def _gold_units(data: ReportData, gold: list[str]) -> list[str]:
     """Segment ids of every gold unit scored (the same units for each label set)."""
-    from ..analysis.validation import load_gold
+    from ..analysis.validation import label_sets_from_codebook, load_gold
 
     raw = {Path(d["path"]).name: read_raw(d["path"]) for d in data.documents}
-    label_sets = {"themes": [t.id for t in data.themes]}
-    for key, facet in (("stakeholders", "stakeholder"), ("areas", "area")):
-        label_sets[key] = [v.id for f in data.codebook.facets if f.id == facet for v in f.values]
-    units = load_gold(gold, raw, data.segments, data.documents, label_sets)
+    units = load_gold(gold, raw, data.segments, data.documents,
+                      label_sets_from_codebook(data.codebook))
     return sorted({u.segment_id for u in units})

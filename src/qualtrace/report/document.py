@@ -21,15 +21,13 @@ from . import (appendix, checks, crosstabs, findings, keypoints, overview, readi
                themes, uncoded, validity)
 from .data import ReportData
 from .figures import charts
-from .markdown import md_literal
+from .markdown import md_literal, series
 from .numbers import REPORT_NUMBER_FIELDS, Registry
 from .style import EVIDENCE_HTML, SUMMARY_HTML, html_header, source_date, typst_header
 from .templates import render_template
 
 
 EVIDENCE_SUBTITLE = "Every number of the report with the passages behind it"
-SUBTITLE = ("Themes, stakeholder groups and areas, with every number traced to its source "
-            "passages")
 
 
 @dataclass
@@ -79,7 +77,7 @@ def build(data: ReportData, context: Context) -> tuple[str, str, list[dict[str, 
     title = _title(data)
     summary = render_template(
         "summary.qmd.j2", sections=sections,
-        front_matter=front_matter(title, SUBTITLE, context, toc_depth=1))
+        front_matter=front_matter(title, subtitle(data), context, toc_depth=1))
     evidence = render_template(
         "evidence.qmd.j2", report_title=md_literal(title), summary_html=SUMMARY_HTML,
         evidence=_to_summary(appendix.evidence(reg, data)),
@@ -110,6 +108,13 @@ def _title(data: ReportData) -> str:
     titles = Counter(d.get("title", "") for d in data.documents if d.get("title"))
     corpus = sorted(titles.items(), key=lambda kv: (-kv[1], kv[0]))[0][0] if titles else ""
     return f"Coded evidence: {corpus}" if corpus else "Coded evidence report"
+
+
+def subtitle(data: ReportData) -> str:
+    """The summary's subtitle: the themes and each facet by its plural ("Themes, speaker roles
+    and settings, with every number ...")."""
+    names = series(["themes"] + [f.plural.replace("_", " ") for f in data.facets])
+    return f"{names.capitalize()}, with every number traced to its source passages"
 
 
 def front_matter(title: str, subtitle: str, context: Context, toc_depth: int) -> str:

@@ -2,8 +2,8 @@
 
 One function per kind, so an id always means the same thing wherever the number appears
 (prose, table or chart caption) and `qualtrace trace <item_id>` finds the same passages.
-Ids are readable: `theme-resourcing-segments`, `stakeholder-client-theme-resourcing`,
-`area-rural-theme-consistency`, `cooccurrence-consistency-partnership`.
+Ids are readable: `theme-resourcing-segments`, `<facet>-<value>-theme-<theme>` (a breakdown
+cell), `cooccurrence-consistency-partnership`.
 """
 from __future__ import annotations
 

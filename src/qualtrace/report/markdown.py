@@ -148,3 +148,9 @@ def _word_edge(text: str, i: int, backwards: bool = False) -> int:
         if text[j - 1].isspace() or text[j].isspace():
             return j
     return i
+
+
+def series(words, last: str = "and") -> str:
+    """'a, b and c' (or 'a, b or c'); '' for no words."""
+    words = list(words)
+    return ", ".join(words[:-1]) + f" {last} " + words[-1] if len(words) > 1 else "".join(words)

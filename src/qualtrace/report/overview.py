@@ -1,4 +1,5 @@
-"""Overview: the corpus (documents, segments, quotations) and interviews by stakeholder group."""
+"""Overview: the corpus (documents, segments, quotations) and interviews by speaker group, with
+the value of the codebook's voice facet each group is coded with."""
 from __future__ import annotations
 
 import re
@@ -68,8 +69,8 @@ def section(reg: Registry, data: ReportData, renderer: str) -> str:
         "and an excerpt, with the words that triggered a theme highlighted). The same list is "
         f"returned by `qualtrace trace <item id>` from `{layout.table('report_numbers')}`, "
         "and each segment id resolves to exact character offsets of the source file "
-        "(hashes in the [provenance appendix](#provenance)). Themes and stakeholder groups "
-        "were coded by the rules of the codebook, not by hand.",
+        "(hashes in the [provenance appendix](#provenance)). "
+        + _coded_by_rules(data),
         f"*{md_literal(renderer)}*",
         _documents_table(reg, data),
         _groups_table(reg, data),
@@ -115,7 +116,8 @@ def _groups_table(reg: Registry, data: ReportData) -> str:
         by_group[s["speaker_group"]].append(s)
     if not by_group:
         return "No quotation in the corpus carries an attribution."
-    stakeholder = _stakeholder_of_group(data)
+    voice = data.codebook.voice_facet()
+    value_of = _value_of_group(voice)
     rows = []
     ordered = sorted(by_group, key=lambda g: (-len(by_group[g]), g))
     for group in ordered[:GROUP_ROWS]:
@@ -124,7 +126,8 @@ def _groups_table(reg: Registry, data: ReportData) -> str:
         name = _group_name(segs)
         interviews = {s["interview_id"] for s in segs if s["interview_id"]}
         rows.append([
-            md_literal(name), md_literal(stakeholder.get(group, "not mapped")),
+            md_literal(name),
+            *([md_literal(value_of.get(group, "not mapped"))] if voice else []),
             items.segments(reg, data, f"group-{key}-interviews", f"{name}: interviews quoted",
                            f"segments: kind=quote, speaker_group={group} (distinct interview_id)",
                            [s["segment_id"] for s in segs if s["interview_id"]],
@@ -134,15 +137,22 @@ def _groups_table(reg: Registry, data: ReportData) -> str:
                            [s["segment_id"] for s in segs], compact=True,
                            notes=[QUOTES_UNDER_CORPUS]),
         ])
-    caption = "Interviews by stakeholder group"
+    caption = "Interviews by " + (md_literal(voice.label.lower()) if voice else "speaker group")
     more = len(ordered) - len(rows)
     if more > 0:
         caption += (f": the {len(rows)} groups quoted most often, of {len(ordered)}; every "
                     f"quotation's group is in `{layout.table('segments')}` (columns "
                     "`speaker_group`, `speaker_group_raw`)")
-    return table(["Interview group (as printed)", "Stakeholder group", "Interviews",
-                  "Quotations"], rows, "llrr", caption=caption,
-                 widths=[8, 6, 2, 2], identifier="tbl-interview-groups")
+    head = ["Interview group (as printed)", *([md_literal(voice.label)] if voice else []),
+            "Interviews", "Quotations"]
+    return table(head, rows, "l" * (len(head) - 2) + "rr", caption=caption,
+                 widths=[8, *([6] if voice else []), 2, 2], identifier="tbl-interview-groups")
+
+
+def _coded_by_rules(data: ReportData) -> str:
+    labels = ", ".join(md_literal(f.label.lower()) for f in data.codebook.facets)
+    return ("Themes" + (f" and facets ({labels})" if labels else "")
+            + " were coded by the rules of the codebook, not by hand.")
 
 
 def _group_name(segs) -> str:
@@ -151,12 +161,12 @@ def _group_name(segs) -> str:
     return sorted(names.items(), key=lambda kv: (-kv[1], kv[0]))[0][0] or segs[0]["speaker_group"]
 
 
-def _stakeholder_of_group(data: ReportData) -> dict[str, str]:
+def _value_of_group(voice) -> dict[str, str]:
+    """Speaker group -> the label of the voice facet's value its quotations are coded with."""
     out = {}
-    for facet in data.codebook.facets:
-        for value in facet.values:
-            for group in value.speaker_groups:
-                out.setdefault(group, value.label)
+    for value in voice.values if voice else []:
+        for group in value.speaker_groups:
+            out.setdefault(group, value.label)
     return out
 
 

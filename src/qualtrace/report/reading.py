@@ -7,6 +7,7 @@ from collections import Counter
 
 from . import items
 from .data import ReportData
+from .markdown import md_literal
 from .numbers import Registry
 from .overview import KIND_NAMES, corpus_numbers
 from .templates import render_template
@@ -26,13 +27,15 @@ def context(reg: Registry, data: ReportData) -> dict:
         compact=True, notes=[items.EXCERPTS_UNDER_CORPUS])
     statuses = Counter(r.get("status", "") for r in data.tables["codings"])
     raw = data.codebook.raw or {}
+    voice = data.codebook.voice_facet()
     return {
         "n": n,
         "kinds": [KIND_NAMES.get(k, k.replace("_", " ")) for k in sorted(data.codebook.code_kinds)
                   if k != "quote"],
         "codebook": {"name": str(raw.get("codebook", "")), "version": str(raw.get("version", "")),
                      "n_rules": len(data.codebook.rule_ids()), "n_themes": len(data.themes),
-                     "facets": [f.label for f in data.codebook.facets]},
+                     "facets": [md_literal(f.label) for f in data.codebook.facets]},
+        "voice": md_literal(voice.label.lower()) if voice else "",
         "reviewed": {k: v for k, v in sorted(statuses.items()) if k and k != "auto"},
         "gold": gold_sets_context(reg, data),
     }

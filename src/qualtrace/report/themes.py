@@ -10,7 +10,6 @@ from .numbers import Registry
 from .media import figure
 
 MAX_QUOTES = 2
-VOICE_FACET = "stakeholder"   # the facet whose values are the groups a passage speaks for
 VOICE_CHARS = 180             # excerpt length of a group's passage
 
 
@@ -64,10 +63,11 @@ def _theme_block(reg: Registry, data: ReportData, t: str) -> str:
 
 
 def theme_voices(reg: Registry, data: ReportData, t: str) -> str:
-    """The theme's passages grouped by stakeholder group (one shown per group, preferring one
-    whose text marks a contrast), with the contrast cues shown as cues."""
-    facet = next((f for f in data.facets if f.id == VOICE_FACET), None)
-    if facet is None:
+    """The theme's passages grouped by the values of the voice facet (whose view a passage
+    reports, Codebook.voice_facet), one shown per value, preferring one whose text marks a
+    contrast, with the contrast cues shown as cues."""
+    facet = data.codebook.voice_facet()
+    if facet is None or facet.id not in {f.id for f in data.facets}:
         return ""
     groups, contrasting, cue_seen = [], [], []
     for value in facet.values:

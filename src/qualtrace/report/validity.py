@@ -4,12 +4,11 @@ from __future__ import annotations
 from collections import defaultdict
 
 from .. import layout
+from ..analysis.validation import THEMES
 from .data import ReportData
 from .markdown import item_part, md_literal, table
 from .numbers import Registry
 
-SETS = {"themes": ("Themes", None), "stakeholders": ("Stakeholder groups", "stakeholder"),
-        "areas": ("Area settings", "area")}
 MACRO, MICRO = "__macro__", "__micro__"
 UNITS_NOTE = ("Excerpts of every unit are under [gold units scored](#ev-validity-units); "
               "disagreements, with the rule that fired, under [Disagreements](#disagreements).")
@@ -22,9 +21,18 @@ def _rows(data: ReportData) -> dict[str, list[dict]]:
     return out
 
 
+def _sets(data: ReportData) -> dict[str, tuple[str, str | None]]:
+    """Label set (as coding_validation.csv names it) -> (title in Markdown, facet id or None):
+    the themes, then each facet of the codebook under its plural, titled by its label."""
+    return {THEMES: ("Themes", None),
+            **{f.plural: (md_literal(f.label), f.id) for f in data.codebook.facets}}
+
+
 def _label(data: ReportData, label_set: str, label: str) -> str:
-    facet = SETS.get(label_set, ("", None))[1]
-    return data.value_label(facet, label) if facet else data.theme_label(label)
+    if label_set == THEMES:
+        return data.theme_label(label)
+    facet = _sets(data).get(label_set, ("", None))[1]
+    return data.value_label(facet, label) if facet else label
 
 
 def _ids(row: dict, *cols: str) -> list[str]:
@@ -162,7 +170,8 @@ def _sets_table(reg: Registry, data: ReportData) -> str:
     found = gold_sets_context(reg, data)["sets"]
     if not found:
         return ""
-    keys = [k for k in SETS if any(k in s["f1"] for s in found)]
+    sets = _sets(data)
+    keys = [k for k in sets if any(k in s["f1"] for s in found)]
     rows = [[f"*{md_literal(s['name'])}*", "tuned on" if s["tuned"] else "held out (never tuned)",
              s["units"], *(s["f1"].get(k, "") for k in keys)] for s in found]
     return ("### By gold set: held-out first {#validity-by-set}\n\n"
@@ -170,7 +179,7 @@ def _sets_table(reg: Registry, data: ReportData) -> str:
             "tuned on: its scores are what to expect on new documents. A *tuned-on* set "
             "(config `gold.tuned_on`) is text the rules were written against: its scores are "
             "optimistic. The tables after this one pool every set.\n\n"
-            + table(["Gold set", "Rules", "Units", *(f"{SETS[k][0]} micro-F1" for k in keys)],
+            + table(["Gold set", "Rules", "Units", *(f"{sets[k][0]} micro-F1" for k in keys)],
                     rows, "llr" + "r" * len(keys), caption="Micro-F1 by gold set",
                     widths=[5, 5, 2, *([3] * len(keys))], identifier="tbl-validity-by-set"))
 
@@ -180,7 +189,7 @@ def summary(reg: Registry, data: ReportData) -> str:
     if not by_set:
         return ""
     parts, n_units = [], None
-    for key, (title, _) in SETS.items():
+    for key, (title, _) in _sets(data).items():
         rows = by_set.get(key)
         if not rows or MICRO not in {r["label"] for r in rows}:
             continue
@@ -204,7 +213,7 @@ def section(reg: Registry, data: ReportData) -> str:
                 "coding was not scored against hand-coded units.")
     parts = [head]
     first = True
-    for key, (title, _) in SETS.items():
+    for key, (title, _) in _sets(data).items():
         rows = by_set.get(key)
         if not rows:
             continue
@@ -266,7 +275,7 @@ def _disagreements(data: ReportData) -> str:
                    "the pipeline applied (with the rule and the words it fired on), a false "
                    "negative one only the gold applied (also in "
                    f"`{layout.table('coding_disagreements')}`)."]
-    for key, (title, _) in SETS.items():
+    for key, (title, _) in _sets(data).items():
         found = by_set.get(key, [])
         if not found:
             continue

@@ -16,11 +16,9 @@ from pathlib import Path
 from .. import layout
 from ..coding.codebook import load_codebook
 from ..common.io import InputError, read_csv, read_raw
-from ..exchange.qdpx_read import (GOLD_KEY_OF_FACET, Labels, normalise_text, offset_map,
-                                   read_qdpx, segments_covered)
+from ..exchange.qdpx_read import (Labels, normalise_text, offset_map, read_qdpx,
+                                   segments_covered)
 from .decisions import THEME, append_decisions, read_decisions, reviewer_file, text_sha256
-
-_FACET_OF_KEY = {"themes": THEME, **{key: facet for facet, key in GOLD_KEY_OF_FACET.items()}}
 
 
 def coded_segments(path, documents: dict[str, str], segs_of: dict, labels: Labels,
@@ -62,7 +60,7 @@ def coded_segments(path, documents: dict[str, str], segs_of: dict, labels: Label
                            "the codebook; its codings are ignored")
             continue
         file, omap = placed[coding.source_guid]
-        label = (_FACET_OF_KEY[found[0]], found[1])
+        label = (labels.facet_of_key[found[0]] or THEME, found[1])
         for seg in segments_covered(segs_of[doc_of[file]], omap(coding.start),
                                     omap(coding.end)):
             coded[seg["segment_id"]].setdefault(label, coding.description)
