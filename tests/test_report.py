@@ -216,16 +216,9 @@ def test_quarto_renders_the_same_file_when_on_path(monkeypatch, tmp_path):
     """A stand-in `quarto` records how it is called; auto picks it and both formats use it."""
     from qualtrace.report.render import render, resolve
 
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake = bin_dir / "quarto"
-    fake.write_text("#!/bin/sh\n"
-                    'if [ "$1" = "--version" ]; then echo 9.9.9; exit 0; fi\n'
-                    f'echo "$PWD $*" >> {tmp_path}/calls\n'
-                    'case "$4" in *html*) echo html > summary.html;; esac\n'
-                    'case "$4" in *typst*) echo pdf > summary.pdf;; esac\n')
-    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    _fake_quarto(tmp_path, monkeypatch,
+                 'case "$4" in *html*) echo html > summary.html;; esac\n'
+                 'case "$4" in *typst*) echo pdf > summary.pdf;; esac\n')
     engine = resolve("auto")
     assert engine.name == "quarto" and "Quarto 9.9.9" in engine.describe()
     reports = tmp_path / "reports"
@@ -246,15 +239,21 @@ def test_quarto_renders_the_same_file_when_on_path(monkeypatch, tmp_path):
 def _recording_quarto(tmp_path, monkeypatch):
     """A stand-in `quarto` that records each call (folder, arguments, project file) and writes
     every format of every document it is asked for (by name, or by the project's list)."""
+    _fake_quarto(tmp_path, monkeypatch,
+                 f'[ -f _quarto.yml ] && cat _quarto.yml >> {tmp_path}/calls\n'
+                 'for q in *.qmd; do s=${q%.qmd}; echo "html $s" > $s.html;'
+                 ' echo "pdf $s" > $s.pdf; done\n')
+
+
+def _fake_quarto(tmp_path, monkeypatch, body: str) -> None:
+    """Put a stand-in `quarto` first on PATH: it answers --version with 9.9.9, appends
+    "folder arguments" of each call to tmp_path/calls, then runs `body` (shell)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake = bin_dir / "quarto"
     fake.write_text("#!/bin/sh\n"
                     'if [ "$1" = "--version" ]; then echo 9.9.9; exit 0; fi\n'
-                    f'echo "$PWD $*" >> {tmp_path}/calls\n'
-                    f'[ -f _quarto.yml ] && cat _quarto.yml >> {tmp_path}/calls\n'
-                    'for q in *.qmd; do s=${q%.qmd}; echo "html $s" > $s.html;'
-                    ' echo "pdf $s" > $s.pdf; done\n')
+                    f'echo "$PWD $*" >> {tmp_path}/calls\n' + body)
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
 
