@@ -47,7 +47,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "benchmarks"
-RESULTS = ROOT / layout.BENCHMARKS
 SNAKEFILE = ROOT / "Snakefile"
 for path in (ROOT / "src", ROOT / "tests", BENCH):
     if str(path) not in sys.path:
@@ -56,6 +55,8 @@ for path in (ROOT / "src", ROOT / "tests", BENCH):
 import psutil  # noqa: E402
 
 from qualtrace import layout  # noqa: E402
+
+RESULTS = ROOT / layout.BENCHMARKS
 
 import synth  # noqa: E402
 
