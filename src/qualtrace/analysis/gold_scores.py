@@ -121,6 +121,15 @@ def _row(name: str, line: int, row: dict[str, str]) -> SetScore:
                     row["command"], line)
 
 
+def shown(score: SetScore, column: str) -> str:
+    """A value as the report shows it (and `qualtrace trace` checks it): a ratio to two
+    decimals ("undefined" when empty), a count as written."""
+    raw = getattr(score, column)
+    if column not in RATIOS:
+        return raw
+    return f"{float(raw):.2f}" if raw else "undefined"
+
+
 def _shown(value: str) -> str:
     return repr(value if len(value) <= 40 else value[:40] + "...")
 

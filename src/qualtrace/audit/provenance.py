@@ -39,8 +39,12 @@ def _file_entry(path: str) -> dict:
 
 
 def run_manifest(documents_csv: str, codebook: str, configfiles: list[str],
-                 review_files: list[str] = ()) -> dict:
+                 review_files: list[str] = (), external_scores: list[str] = ()) -> dict:
+    # Scores measured on other gold corpora (config validity.external_scores): an input of
+    # the report, recorded only when the config names one.
+    scores = {"external_scores": _file_entry(external_scores[0])} if external_scores else {}
     return {
+        **scores,
         # Researcher review decisions (data/review/*.csv): inputs like the raw files.
         "review_decisions": [_file_entry(p) for p in sorted(review_files)],
         "inputs": [{"doc_id": d["doc_id"], "path": d["path"], "sha256": d["sha256"]}
@@ -165,6 +169,12 @@ def ro_crate(record: dict, name: str, description: str, publisher: dict | None =
     inputs += [add_file(entry["path"], {"sha256": entry["sha256"],
                                         "description": "configuration of this run"})
                for entry in (record["codebook"], record["config"]) if "path" in entry]
+    if record.get("external_scores"):
+        entry = record["external_scores"]
+        inputs.append(add_file(entry["path"], {
+            "sha256": entry["sha256"],
+            "description": "scores of the coding measured on other gold corpora (config "
+                           "validity.external_scores)"}))
     language = entity({"@id": SNAKEMAKE_LANGUAGE, "@type": "ComputerLanguage",
                        "name": "Snakemake", "identifier": "https://snakemake.github.io/",
                        "url": "https://snakemake.github.io/",
