@@ -33,6 +33,7 @@ from pathlib import Path
 
 from qualtrace import layout
 from qualtrace.coding.codebook import load_codebook
+from qualtrace.common.config import validate_config_file
 from qualtrace.common.io import tee_stderr_to
 from qualtrace.report import build_source
 from qualtrace.report.data import TABLES
@@ -52,7 +53,12 @@ except NameError:
     outputs = {"qmd": layout.report_file("summary", "qmd"),
                "evidence_qmd": layout.report_file("evidence", "qmd"),
                "numbers": layout.table("report_numbers")}
-    engine, external_note = "auto", ""
+    engine = "auto"
+    # config `validity`: the scores on other gold corpora, as the workflow passes them
+    validity = validate_config_file("config/config.yaml").get("validity") or {}
+    if validity.get("external_scores"):
+        inputs["external_scores"] = validity["external_scores"]
+    external_note = validity.get("note", "")
 
 # %%
 gold = inputs.get("gold", [])

@@ -204,6 +204,9 @@ def test_mini_key_finding_quotes_held_out_scores_that_trace(mini_build):
         out.stdout
     manifest = json.loads((mini_build / "data/processed/run_manifest.json").read_text())
     assert manifest["external_scores"]["path"] == "docs/gold_set_scores.csv"
+    record = json.loads((mini_build / "reports/provenance.json").read_text())
+    assert record["external_scores"] == manifest["external_scores"]
+    assert record["report_items"][item]["source"] == "docs/gold_set_scores.csv:4:f1"
     # a change to the scores file makes the report out of date (it is an input of the rule)
     path = mini_build / "docs" / "gold_set_scores.csv"
     before = path.read_bytes()

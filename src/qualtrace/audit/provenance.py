@@ -59,9 +59,11 @@ def run_manifest(documents_csv: str, codebook: str, configfiles: list[str],
 def report_items(report_numbers_csv: str | None) -> dict[str, dict]:
     if not report_numbers_csv or not Path(report_numbers_csv).is_file():
         return {}
+    # `source` (FILE:LINE:COLUMN) only for a number read from an input file
     return {row["item_id"]: {"section": row["section"], "label": row["label"],
                              "value": row["value"], "query": row["query"],
-                             "segment_ids": row["segment_ids"].split()}
+                             "segment_ids": row["segment_ids"].split(),
+                             **({"source": row["source"]} if row.get("source") else {})}
             for row in read_csv(report_numbers_csv)}
 
 
