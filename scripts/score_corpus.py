@@ -9,7 +9,8 @@ macro- and micro-averaged scores per label set. Nothing is written into DIR.
     python scripts/score_corpus.py tests/fixtures/heldout3 --write docs/gold_set_scores.csv
 
 also records the set's micro precision/recall/F1 per label set in that CSV (one row per set and
-label set, replacing the set's earlier rows; rows kept sorted), with the command that made them:
+label set, replacing the set's earlier rows; rows kept sorted), with the sha256 of the codebook
+file they were measured with and the command that made them:
 the committed record of scores on sets the build cannot score itself (gold kept outside
 data/gold, such as the never-tuned held-out sets).
 """
@@ -23,7 +24,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+import yaml
+
 from qualtrace import layout
+from qualtrace.analysis.gold_scores import record
+from qualtrace.common.io import sha256_file
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,6 +46,14 @@ def main() -> int:
         for part in ("raw", "gold"):
             shutil.copytree(args.corpus / "data" / part, work / "data" / part)
         shutil.copytree(ROOT / "config", work / "config")
+        # This build only scores the coding: it makes no report, so it needs no external scores
+        # (the file it may be about to rewrite).
+        settings = work / "config" / "config.yaml"
+        config = yaml.safe_load(settings.read_text(encoding="utf-8"))
+        if config.pop("validity", None) is not None:
+            settings.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        # The codebook the scores are measured with (its sha256 goes into the scores file).
+        codebook_sha256 = sha256_file(work / config["codebook"])
         table = layout.table("coding_validation")
         subprocess.run([sys.executable, "-m", "snakemake", table,
                         "-s", str(ROOT / "Snakefile"), "--directory", str(work), "--cores", "2",
@@ -52,21 +65,13 @@ def main() -> int:
         print(f"{row['label_set']:14}{row['label'].strip('_'):10}{row['precision']:>10}"
               f"{row['recall']:>8}{row['f1']:>8}{row['n_units']:>7}")
     if args.write:
-        record(args.write, args.corpus, rows, args.tuned)
+        record_scores(args.write, args.corpus, rows, args.tuned, codebook_sha256)
     return 0
 
 
-SCORE_FIELDS = ["gold_set", "tuned", "label_set", "n_units", "precision", "recall", "f1",
-                "command"]
-
-
-def record(path: Path, corpus: Path, rows: list[dict], tuned: bool) -> None:
-    """Replace the set's rows in the scores CSV (written whole, then moved into place)."""
-    name = corpus.resolve().name
-    kept = []
-    if path.is_file():
-        with open(path, encoding="utf-8", newline="") as handle:
-            kept = [r for r in csv.DictReader(handle) if r["gold_set"] != name]
+def record_scores(path: Path, corpus: Path, rows: list[dict], tuned: bool,
+                  codebook_sha256: str) -> None:
+    """Replace the set's rows in the scores CSV, with the codebook's sha256 and this command."""
     def shown(p: Path):
         try:
             return p.resolve().relative_to(ROOT)
@@ -74,17 +79,8 @@ def record(path: Path, corpus: Path, rows: list[dict], tuned: bool) -> None:
             return p
     command = (f"python scripts/score_corpus.py {shown(corpus)} --write {shown(path)}"
                + (" --tuned" if tuned else ""))
-    kept += [{"gold_set": name, "tuned": "true" if tuned else "false",
-              "label_set": r["label_set"], "n_units": r["n_units"], "precision": r["precision"],
-              "recall": r["recall"], "f1": r["f1"], "command": command}
-             for r in rows if r["label"] == "__micro__"]
-    kept.sort(key=lambda r: (r["tuned"] == "true", r["gold_set"], r["label_set"]))
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, SCORE_FIELDS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(kept)
-    tmp.replace(path)
+    record(path, corpus.resolve().name, [r for r in rows if r["label"] == "__micro__"], tuned,
+           codebook_sha256, command)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import pytest
 
 from qualtrace.common.io import read_csv
 from test_report_helpers import (SECTIONS, assert_pdf_links_only_to_evidence, evidence_item,
-                                 numbers, passages, pdf_text, soup, squeeze)
+                                 numbers, passages, pdf_text, section_of, soup, squeeze)
 from workflow_helpers import snakemake
 
 pytestmark = pytest.mark.slow
@@ -90,7 +90,8 @@ def test_every_number_link_has_its_anchor_and_every_item_is_shown(mini_build, pa
     rows = numbers(mini_build)
     links = page.select("a.num")
     anchors = {e["id"] for e in evidence.select(".evidence[id]")}
-    with_passages = {f"ev-{i}" for i, r in rows.items() if r["segment_ids"]}
+    # an entry per number with passages or read from an input file (external scores)
+    with_passages = {f"ev-{i}" for i, r in rows.items() if r["segment_ids"] or r["source"]}
     assert {f"ev-{evidence_item(a['href'])}" for a in links} == anchors == with_passages
     assert len(with_passages) < len(rows)  # zero cells: in the CSV, not linked, not listed
     for a in links:
@@ -106,7 +107,7 @@ def test_every_number_link_has_its_anchor_and_every_item_is_shown(mini_build, pa
 def test_report_numbers_follow_the_contract(mini_build):
     path = mini_build / "data/processed/report_numbers.csv"
     assert path.read_text(encoding="utf-8").splitlines()[0] == (
-        "item_id,section,label,value,query,segment_ids")
+        "item_id,section,label,value,query,segment_ids,source")
     rows = read_csv(path)
     segments = {s["segment_id"] for s in read_csv(mini_build / "data/processed/segments.csv")}
     assert len({r["item_id"] for r in rows}) == len(rows)
@@ -115,6 +116,9 @@ def test_report_numbers_follow_the_contract(mini_build):
         ids = r["segment_ids"].split()
         assert ids == sorted(set(ids)) and set(ids) <= segments, r["item_id"]
         assert r["query"] and r["section"] and r["label"]
+        # FILE:LINE:COLUMN of a number read from an input file, never with passages
+        assert not r["source"] or (re.fullmatch(r".+:\d+:[a-z_0-9]+", r["source"])
+                                   and not ids), r["item_id"]
     assert {"theme-resourcing-segments", "corpus-segments"} <= {r["item_id"] for r in rows}
 
 
@@ -181,8 +185,13 @@ def test_validity_section_scores_the_seeds(seeds_build):
     page = soup(seeds_build)
     validity = page.find(id="validity")
     assert validity is not None
-    text = " ".join(page.get_text().split())
-    assert re.search(r"Against \d+ hand-coded gold units", text)
+    text = " ".join(section_of(page, "key-findings").get_text().split())
+    # the key finding quotes the never-tuned sets first, then the seeds (tuned on)
+    assert re.search(r"Coding validity\. On gold text the rules were never tuned on, "
+                     r"micro-F1 was themes 0\.\d\d\u20130\.\d\d", text), text
+    held, tuned = text.split("On text they were tuned on", 1)
+    assert "seeds" not in held.split("Coding validity.", 1)[1]
+    assert "on this corpus's own gold (seeds)" in tuned.replace("\u2019", "'")
     for set_id in ("themes", "stakeholders", "areas"):
         assert page.find("table", id=f"tbl-validity-{set_id}") is not None
     assert soup(seeds_build, "evidence").find(id="ev-validity-themes-micro-kappa") is not None

@@ -36,18 +36,20 @@ def _validity_rows(name, tuned, f1):
 def test_validity_puts_held_out_sets_first_and_calls_tuned_scores_optimistic():
     from qualtrace.report.validity import gold_sets_context
 
-    data = SimpleNamespace(
-        tables={"coding_validation_by_set": _validity_rows("heldout", "false", "0.6")
-                + _validity_rows("seeds", "true", "0.9")},
-        gold_units=[], theme_label=lambda t: t)
+    def corpus(rows):  # no scores on other gold corpora: only this corpus's gold files
+        return SimpleNamespace(tables={"coding_validation_by_set": rows}, gold_units=[],
+                               theme_label=lambda t: t, external=[], external_path="",
+                               external_note="", codebook=SimpleNamespace(facets=[]),
+                               manifest={})
+
+    data = corpus(_validity_rows("seeds", "true", "0.9")
+                  + _validity_rows("heldout", "false", "0.6"))
     found = gold_sets_context(Registry(), data)
-    assert [s["name"] for s in found["sets"]] == ["heldout", "seeds"]
+    assert [s["name"] for s in found["held_out"] + found["tuned"]] == ["heldout", "seeds"]
     sentence = found["sentence"]
     assert sentence.index("never tuned") < sentence.index("heldout") < sentence.index("seeds")
     assert "optimistic" in sentence and "0.60" in sentence and "0.90" in sentence
-    only_tuned = SimpleNamespace(tables={"coding_validation_by_set":
-                                         _validity_rows("seeds", "true", "0.9")},
-                                 gold_units=[], theme_label=lambda t: t)
+    only_tuned = corpus(_validity_rows("seeds", "true", "0.9"))
     assert "unmeasured" in gold_sets_context(Registry(), only_tuned)["sentence"]
 
 

@@ -153,7 +153,8 @@ def test_registry_reuses_an_item_and_refuses_a_changed_one():
     with pytest.raises(ValueError, match="two different values"):
         reg.link("theme-x-segments", 3, "X", "q", ["d-0001"])
     assert reg.rows() == [{"item_id": "theme-x-segments", "section": "Themes", "label": "X",
-                           "value": "2", "query": "q", "segment_ids": "d-0001 d-0002"}]
+                           "value": "2", "query": "q", "segment_ids": "d-0001 d-0002",
+                           "source": ""}]
 
 
 def test_series_joins_words_as_prose():

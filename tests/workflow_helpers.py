@@ -24,6 +24,16 @@ def make_project(tmp_path: Path, fixture: Path) -> Path:
             shutil.copytree(fixture / "data" / part, work / "data" / part)
     config = fixture / "config" if (fixture / "config").is_dir() else ROOT / "config"
     shutil.copytree(config, work / "config")
+    # The scores file the config names (validity.external_scores): the fixture's, else the
+    # repository's.
+    import yaml
+
+    settings = yaml.safe_load((work / "config" / "config.yaml").read_text(encoding="utf-8"))
+    scores = (settings.get("validity") or {}).get("external_scores")
+    if scores:
+        source = fixture / scores if (fixture / scores).is_file() else ROOT / scores
+        (work / scores).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, work / scores)
     return work
 
 

@@ -6,7 +6,7 @@ from snakemake.io import strip_wildcard_constraints
 
 from qualtrace import layout
 from qualtrace.audit.provenance import pin_source_date_epoch
-from qualtrace.common.preflight import check_corpus, codebook_facets
+from qualtrace.common.preflight import check_corpus, codebook_facets, external_scores
 from qualtrace.corpus.discovery import ingestion_batches
 from qualtrace.review.decisions import refuse_bad_decision_files
 
@@ -37,6 +37,9 @@ wildcard_constraints:
     doc=r"[A-Za-z0-9][A-Za-z0-9_-]*",
     batch=r"batch[0-9]+",
 
+
+# Scores measured on other gold corpora (config validity.external_scores), checked now.
+EXTERNAL_SCORES = external_scores(config)
 
 GOLD = sorted({p for pattern in config.get("gold", {}).get("patterns", []) for p in glob(pattern)})
 
@@ -79,6 +82,11 @@ def review_files(wildcards=None):
 
 def gold_files(wildcards=None):
     return GOLD
+
+
+def external_scores_files(wildcards=None):
+    """The scores file named by config validity.external_scores, or nothing."""
+    return EXTERNAL_SCORES
 
 
 def gold_tuned_files(wildcards=None):

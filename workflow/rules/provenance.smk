@@ -7,6 +7,7 @@ rule run_manifest:
         codebook=config["codebook"],
         config=workflow.configfiles,
         review=review_files,
+        external_scores=external_scores_files,
     output:
         layout.RUN_MANIFEST,
     log:
@@ -21,7 +22,8 @@ rule run_manifest:
     shell:
         "python -m qualtrace --log {log:q} manifest --documents {input.documents:q}"
         " --codebook {input.codebook:q} --config {input.config:q}"
-        " --review-decisions {input.review:q} --output {output:q}"
+        " --review-decisions {input.review:q}"
+        " --external-scores {input.external_scores:q} --output {output:q}"
 
 
 rule provenance_manifest:

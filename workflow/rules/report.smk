@@ -109,6 +109,7 @@ rule report_source:
         manifest=rules.run_manifest.output[0],
         codebook=config["codebook"],
         gold=gold_files,
+        external_scores=external_scores_files,
         # No report from tables that failed an error-severity check.
         checks_passed=rules.checks_gate.output[0],
         rulegraph_dot=rules.rulegraph.output.dot,
@@ -132,6 +133,7 @@ rule report_source:
         runtime=10,
     params:
         engine=config["render"].get("engine", "auto"),
+        external_note=config.get("validity", {}).get("note", ""),
     script:
         "../../analysis/report.py"
 

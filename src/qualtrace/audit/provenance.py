@@ -39,8 +39,12 @@ def _file_entry(path: str) -> dict:
 
 
 def run_manifest(documents_csv: str, codebook: str, configfiles: list[str],
-                 review_files: list[str] = ()) -> dict:
+                 review_files: list[str] = (), external_scores: list[str] = ()) -> dict:
+    # Scores measured on other gold corpora (config validity.external_scores): an input of
+    # the report, recorded only when the config names one.
+    scores = {"external_scores": _file_entry(external_scores[0])} if external_scores else {}
     return {
+        **scores,
         # Researcher review decisions (data/review/*.csv): inputs like the raw files.
         "review_decisions": [_file_entry(p) for p in sorted(review_files)],
         "inputs": [{"doc_id": d["doc_id"], "path": d["path"], "sha256": d["sha256"]}
@@ -55,9 +59,11 @@ def run_manifest(documents_csv: str, codebook: str, configfiles: list[str],
 def report_items(report_numbers_csv: str | None) -> dict[str, dict]:
     if not report_numbers_csv or not Path(report_numbers_csv).is_file():
         return {}
+    # `source` (FILE:LINE:COLUMN) only for a number read from an input file
     return {row["item_id"]: {"section": row["section"], "label": row["label"],
                              "value": row["value"], "query": row["query"],
-                             "segment_ids": row["segment_ids"].split()}
+                             "segment_ids": row["segment_ids"].split(),
+                             **({"source": row["source"]} if row.get("source") else {})}
             for row in read_csv(report_numbers_csv)}
 
 
@@ -165,6 +171,12 @@ def ro_crate(record: dict, name: str, description: str, publisher: dict | None =
     inputs += [add_file(entry["path"], {"sha256": entry["sha256"],
                                         "description": "configuration of this run"})
                for entry in (record["codebook"], record["config"]) if "path" in entry]
+    if record.get("external_scores"):
+        entry = record["external_scores"]
+        inputs.append(add_file(entry["path"], {
+            "sha256": entry["sha256"],
+            "description": "scores of the coding measured on other gold corpora (config "
+                           "validity.external_scores)"}))
     language = entity({"@id": SNAKEMAKE_LANGUAGE, "@type": "ComputerLanguage",
                        "name": "Snakemake", "identifier": "https://snakemake.github.io/",
                        "url": "https://snakemake.github.io/",

@@ -100,11 +100,31 @@ def _resolve(ws: Workspace, words: list[str]) -> tuple[str, list[str], dict[str,
     if numbers.is_file():
         for row in read_csv(numbers):
             if row["item_id"] == ident:
-                return (f"{ident}: {row['label']} = {row['value']} ({row['query']})",
-                        row["segment_ids"].split(), {})
+                description = f"{ident}: {row['label']} = {row['value']} ({row['query']})"
+                if row.get("source"):
+                    description += "; " + _source(ws, row)
+                return description, row["segment_ids"].split(), {}
     raise TraceError(f"'{ident}' is not a segment id, a coding (<segment>:<theme> or "
                      "<segment>:<facet>=<value>), a "
                      "breakdown cell (theme=... facet=...) or a report number id")
+
+
+def _source(ws: Workspace, row: dict) -> str:
+    """Where a number read from an input file came from, checked against the file as it is
+    now: its line must still hold the value the report shows (TraceError if not)."""
+    from ..analysis.gold_scores import SCORE_FIELDS, read_scores, shown
+
+    path, line, column = row["source"].rsplit(":", 2)
+    where = f"read from {path}, line {line}, column {column}"
+    found = [s for s in read_scores(ws.root / path) if str(s.line) == line]
+    if not found or column not in SCORE_FIELDS:
+        raise TraceError(f"{row['item_id']}: {where}, but that line no longer holds a score; "
+                         "rebuild the report")
+    raw = getattr(found[0], column)
+    if shown(found[0], column) != row["value"]:
+        raise TraceError(f"{row['item_id']}: {where}, which now holds {raw} (the report shows "
+                         f"{row['value']}); rebuild the report")
+    return f"{where}: verified (unrounded {raw})"
 
 
 def _coding(ws: Workspace, seg_id: str, theme: str):

@@ -142,7 +142,7 @@ def cmd_manifest(args) -> str:
     from ..audit.provenance import run_manifest
 
     write_json(args.output, run_manifest(args.documents, args.codebook, args.config,
-                                         args.review_decisions))
+                                         args.review_decisions, args.external_scores))
     return f"manifest of {args.documents}"
 
 
@@ -260,6 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
     manifest.add_argument("--config", nargs="+", required=True)
     manifest.add_argument("--review-decisions", nargs="*", default=[],
                           help=f"the review decision files ({layout.REVIEW_GLOB})")
+    manifest.add_argument("--external-scores", nargs="*", default=[],
+                          help="the scores file of config validity.external_scores, if any")
     manifest.add_argument("--output", required=True)
     manifest.set_defaults(func=cmd_manifest)
 

@@ -39,7 +39,8 @@ def cmd_source(args) -> str:
                  manifest=args.manifest, codebook=args.codebook, gold=args.gold,
                  rulegraph_dot=args.rulegraph_dot, rulegraph_svg=args.rulegraph_svg,
                  engine=args.engine, qmd=args.qmd, numbers=args.numbers,
-                 evidence_qmd=args.evidence_qmd)
+                 evidence_qmd=args.evidence_qmd, external_scores=args.external_scores or "",
+                 external_note=args.external_note)
     return f"{args.qmd}, the evidence document and {args.numbers} written"
 
 
@@ -81,6 +82,9 @@ def add_commands(commands) -> None:
     p.add_argument("--manifest", required=True)
     p.add_argument("--codebook", required=True)
     p.add_argument("--gold", nargs="*", default=[])
+    p.add_argument("--external-scores", help="scores on other gold corpora (config "
+                   "validity.external_scores)")
+    p.add_argument("--external-note", default="", help="what those corpora are (validity.note)")
     p.add_argument("--rulegraph-dot", required=True)
     p.add_argument("--rulegraph-svg", required=True)
     p.add_argument("--engine", default="auto")

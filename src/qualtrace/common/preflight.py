@@ -15,7 +15,7 @@ from pathlib import Path
 from .. import layout
 
 __all__ = ["stop", "check_config_files", "check_codebook", "codebook_facets", "check_corpus",
-           "check_render"]
+           "check_render", "external_scores"]
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 # Where a passing codebook (by content) and corpus (by names, sizes, mtimes) are remembered: an
@@ -140,3 +140,20 @@ def check_render(config: dict, configfiles) -> None:
         problem = missing_engine(requested)
         if problem:
             stop(f"{', '.join(map(str, configfiles)) or 'the config'}: {problem}")
+
+
+def external_scores(config: dict) -> list[str]:
+    """The scores file of config `validity.external_scores` as a list (empty when none is
+    named), read once now: a malformed row stops the build with `FILE:LINE: problem` before
+    the report job could delete the report it was to replace."""
+    path = (config.get("validity") or {}).get("external_scores")
+    if not path:
+        return []
+    from ..analysis.gold_scores import read_scores
+    from .io import InputError
+
+    try:
+        read_scores(path)
+    except InputError as err:
+        stop(str(err))
+    return [path]

@@ -21,15 +21,17 @@ __all__ = ["md_literal", "build_source"]
 def build_source(tables: dict[str, str], by_facet: dict[str, str], manifest: str, codebook: str,
                  rulegraph_dot: str, rulegraph_svg: str, qmd: str, numbers: str,
                  engine: str = "auto", gold: list[str] | None = None,
-                 environ: dict | None = None, evidence_qmd: str | None = None) -> None:
+                 environ: dict | None = None, evidence_qmd: str | None = None,
+                 external_scores: str = "", external_note: str = "") -> None:
     """Write the report's .qmd, the evidence .qmd (default: evidence.qmd beside it) and
-    report_numbers.csv; figure paths are made relative to the .qmd."""
+    report_numbers.csv; figure paths are made relative to the .qmd. `external_scores`: the
+    scores file of config validity.external_scores ("" when none), with its `note`."""
     from . import rulegraph
     from .data import load
     from .document import Context, write
     from .render import resolve
 
-    data = load(tables, by_facet, manifest, codebook, gold)
+    data = load(tables, by_facet, manifest, codebook, gold, external_scores, external_note)
     chosen = resolve(engine)
     dot, drawn = rulegraph.read(rulegraph_dot, rulegraph_svg)
     base = Path(qmd).resolve().parent

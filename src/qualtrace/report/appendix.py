@@ -28,7 +28,7 @@ def evidence(reg: Registry, data: ReportData) -> str:
     document stays the same size however large the corpus; a capped list says so and where the
     rest is.
     """
-    listed = [item for item in reg.items.values() if item.segment_ids]
+    listed = [item for item in reg.items.values() if item.segment_ids or item.source]
     excerpted = [len(item.segment_ids) for item in listed if not item.compact]
     cap = passage_cap(excerpted)
     parts = ["## Evidence for every number {#evidence}",
@@ -39,7 +39,9 @@ def evidence(reg: Registry, data: ReportData) -> str:
              "[Passages](#passages), with its segment id; excerpts are cut to about 200 "
              "characters, and the words where a theme's rule fired are highlighted. "
              "`qualtrace trace <item id>` prints the full passages with their character "
-             "offsets. Numbers that count nothing (zero cells) have no entry here; they are in "
+             "offsets. A number read from an input file (a score measured on another gold "
+             "corpus) names the file, line and column instead. Numbers that count nothing "
+             "(zero cells) have no entry here; they are in "
              f"`{layout.table('report_numbers')}` with no segment ids."]
     if cap < MAX_PASSAGES and sum(excerpted) > PASSAGE_BUDGET:
         shown = sum(min(n, cap) for n in excerpted)
@@ -73,6 +75,10 @@ def _item(data: ReportData, item: Item, cap: int = MAX_PASSAGES,
     head = (f"#### {md_literal(item.label)}: {md_literal(item.value)} \u00b7 item "
             f"`{item.item_id}` {{#{evidence_anchor(item.item_id)}}}")
     lines = ["::: {.evidence}", head, "", f"Query: {md_literal(item.query)}", ""]
+    if item.source:
+        path, line, column = item.source.rsplit(":", 2)
+        lines.append(f"Read from {md_literal(path)}, line {line}, column `{column}` (`qualtrace trace "
+                     f"{item.item_id}` checks that the file still holds it).")
     shown = spread(item.segment_ids, MAX_PASSAGES if item.compact else cap)
     if shown and item.compact:
         lines.append(_compact(data, shown))
@@ -187,7 +193,10 @@ def provenance(data: ReportData, renderer: str, rulegraph: tuple[str, str, str] 
         parts.append("The run manifest lists no inputs.")
     parts.append("### Codebook and configuration {#provenance-config}")
     files = []
-    for key, name in (("codebook", "Codebook"), ("config", "Configuration")):
+    for key, name in (("codebook", "Codebook"), ("config", "Configuration"),
+                      ("external_scores", "Scores on other gold corpora")):
+        if key not in manifest and key == "external_scores":
+            continue  # none named (config validity.external_scores)
         entry = manifest.get(key) or {}
         for one in entry.get("files", [entry]):  # several config files are listed as `files`
             files.append(f"- {name}: {md_literal(one.get('path', '') or 'not recorded')}  \n"

@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..analysis.gold_scores import SetScore, read_scores
 from ..coding.codebook import Codebook, load_codebook
 from ..common.io import InputError, read_csv, read_raw
 
@@ -26,6 +27,11 @@ class ReportData:
     tables: dict[str, list[dict[str, str]]]
     by_facet: dict[str, list[dict[str, str]]]       # facet id -> theme_by_<facet> rows
     gold_units: list[str] = field(default_factory=list)  # segment ids of the scored gold units
+    # Scores measured on other gold corpora (config validity.external_scores): the file's
+    # path and rows ("" and none when the config names no file), and the config's note on them.
+    external_path: str = ""
+    external: list[SetScore] = field(default_factory=list)
+    external_note: str = ""
 
     def __post_init__(self):
         t = self.tables
@@ -89,7 +95,8 @@ class ReportData:
 
 
 def load(tables: dict[str, str], by_facet: dict[str, str], manifest: str, codebook: str,
-         gold: list[str] | None = None) -> ReportData:
+         gold: list[str] | None = None, external_scores: str = "",
+         external_note: str = "") -> ReportData:
     """Read every input; `tables` maps the names in TABLES to paths."""
     missing = [name for name in TABLES if name not in tables]
     if missing:
@@ -101,6 +108,9 @@ def load(tables: dict[str, str], by_facet: dict[str, str], manifest: str, codebo
         by_facet={facet: read_csv(path) for facet, path in by_facet.items()})
     if gold:
         data.gold_units = _gold_units(data, gold)
+    if external_scores:
+        data.external_path, data.external = external_scores, read_scores(external_scores)
+        data.external_note = external_note
     return data
 
 
