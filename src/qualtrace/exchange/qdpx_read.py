@@ -374,6 +374,61 @@ def anchor_for(raw: str, start: int, end: int) -> str | None:
     return fallback
 
 
+@dataclass
+class PlacedCoding:
+    """A coding of a `.qdpx`, placed in the corpus: its raw file, the codebook label its code
+    maps to, its span in raw-file positions, and the segments it codes."""
+    code_name: str
+    description: str
+    file: str
+    label: tuple[str, str]
+    start: int
+    end: int
+    segments: list
+
+
+def place_codings(project: Project, raws: dict[str, str], segs_of: dict, doc_of: dict,
+                  labels: Labels, skipped: list[str]) -> tuple[list[PlacedCoding], set[str]]:
+    """Every coding of `project` placed in the corpus, the one way both `import-gold` and
+    `import-review` read a project. raws: file name -> raw text; segs_of: doc id -> its
+    segments sorted by start; doc_of: file name -> doc id. A source is matched to a file by
+    name, else by content (exactly, or up to BOM and line ends); a source that matches none,
+    or whose text differs, and a code that maps to no label, are reported in `skipped`.
+    Returns the placed codings and the files some source was matched to."""
+    by_hash = {hashlib.sha256(t.encode("utf-8")).hexdigest(): n for n, t in raws.items()}
+    by_norm = {normalise_text(t): n for n, t in raws.items()}
+    placed, sources, files = [], {}, set()
+    for src in project.sources:
+        file = src.name if src.name in raws else None
+        if file is None and src.text is not None:
+            file = (by_hash.get(hashlib.sha256(src.text.encode("utf-8")).hexdigest())
+                    or by_norm.get(normalise_text(src.text)))
+        if file is None:
+            skipped.append(f"source {src.name!r} matches no document of the corpus (config "
+                           "corpus.patterns)")
+            continue
+        omap = offset_map(src.text, raws[file])
+        if omap is None:
+            skipped.append(f"source {src.name!r}: its text differs from {file} (edited in the "
+                           "tool?), so its positions cannot be mapped; its codings are skipped")
+            continue
+        sources[src.guid] = (file, omap)
+        files.add(file)
+    for coding in project.codings:
+        if coding.source_guid not in sources:
+            continue
+        mapped = labels.resolve(project.codes[_key(coding.code_guid)], project.codes)
+        if mapped is None:
+            skipped.append(f"code {coding.code_name!r} maps to no theme or facet value of the "
+                           "codebook; its codings are ignored")
+            continue
+        file, omap = sources[coding.source_guid]
+        start, end = omap(coding.start), omap(coding.end)
+        placed.append(PlacedCoding(coding.code_name, coding.description, file, mapped, start,
+                                   end, segments_covered(segs_of[doc_of[file]], start, end)))
+    return placed, files
+
+
 def qdpx_to_gold(path, documents, out_jsonl, *, codebook, segments_csv,
                  all_units: bool = False) -> dict:
     """Write the codings of a `.qdpx` as SPEC gold lines, one per unit (segment), and return a
@@ -393,8 +448,6 @@ def qdpx_to_gold(path, documents, out_jsonl, *, codebook, segments_csv,
     skipped = list(project.warnings)
     doc_of = {Path(p).name: doc_id for doc_id, p in sorted(documents.items())}
     raws = {Path(p).name: read_raw(p) for _, p in sorted(documents.items())}
-    by_hash = {hashlib.sha256(t.encode("utf-8")).hexdigest(): n for n, t in raws.items()}
-    by_norm = {normalise_text(t): n for n, t in raws.items()}
     segs_of = defaultdict(list)
     for seg in read_csv(segments_csv):
         segs_of[seg["doc_id"]].append(seg)
@@ -402,52 +455,26 @@ def qdpx_to_gold(path, documents, out_jsonl, *, codebook, segments_csv,
         segs.sort(key=lambda s: int(s["start"]))
     labels = Labels(codebook)
     units: dict[tuple[str, str], dict] = {}
-    file_of_source, offset_maps = {}, {}
-    for src in project.sources:
-        file = src.name if src.name in raws else None
-        if file is None and src.text is not None:
-            file = (by_hash.get(hashlib.sha256(src.text.encode("utf-8")).hexdigest())
-                    or by_norm.get(normalise_text(src.text)))
-        if file is None:
-            skipped.append(f"source {src.name!r} matches no document of the corpus (config "
-                           "corpus.patterns)")
-            continue
-        offset_maps[src.guid] = offset_map(src.text, raws[file])
-        if offset_maps[src.guid] is None:
-            skipped.append(f"source {src.name!r}: its text differs from {file} (edited in the "
-                           "tool?), so its positions cannot be mapped; its codings are skipped")
-            continue
-        file_of_source[src.guid] = file
-    n_codings = 0
-    for coding in project.codings:
-        file = file_of_source.get(coding.source_guid)
-        if file is None:
-            continue
-        mapped = labels.resolve(project.codes[_key(coding.code_guid)], project.codes)
-        if mapped is None:
-            skipped.append(f"code {coding.code_name!r} maps to no theme or facet value of the "
-                           "codebook; its codings are ignored")
-            continue
-        omap = offset_maps[coding.source_guid]
-        start, end = omap(coding.start), omap(coding.end)
-        n_codings += 1
-        covered = segments_covered(segs_of[doc_of[file]], start, end)
-        if not covered:
-            skipped.append(f"{file}: coding of {coding.code_name!r} at [{start}:{end}] covers "
-                           "only boilerplate (never coded) or no segment; ignored")
-        for seg in covered:
-            unit = units.setdefault((file, seg["segment_id"]), {"seg": seg, "labels": set()})
-            unit["labels"].add(mapped)
+    placed, files = place_codings(project, raws, segs_of, doc_of, labels, skipped)
+    for coding in placed:
+        if not coding.segments:
+            skipped.append(f"{coding.file}: coding of {coding.code_name!r} at "
+                           f"[{coding.start}:{coding.end}] covers only boilerplate (never "
+                           "coded) or no segment; ignored")
+        for seg in coding.segments:
+            unit = units.setdefault((coding.file, seg["segment_id"]),
+                                    {"seg": seg, "labels": set()})
+            unit["labels"].add(coding.label)
     if all_units:
         kinds = getattr(codebook, "code_kinds", DEFAULT_CODE_KINDS)
-        for file in sorted(set(file_of_source.values())):
+        for file in sorted(files):
             for seg in segs_of[doc_of[file]]:
                 if seg.get("boilerplate") != "true" and seg["kind"] in kinds:
                     units.setdefault((file, seg["segment_id"]), {"seg": seg, "labels": set()})
     lines = _gold_lines(units, raws, codebook, skipped)
     atomic_write_text(out_jsonl, "".join(json.dumps(line, ensure_ascii=False) + "\n"
                                          for line in lines))
-    return {"units": len(lines), "codings": n_codings, "skipped": list(dict.fromkeys(skipped))}
+    return {"units": len(lines), "codings": len(placed), "skipped": list(dict.fromkeys(skipped))}
 
 
 def _gold_lines(units, raws, codebook, skipped) -> list[dict]:

@@ -1,23 +1,21 @@
 """`qualtrace import-review`: a REFI-QDA project recoded in another tool (QualCoder, NVivo,
 ATLAS.ti, MAXQDA...) compared with our export, its differences written as decisions.
 
-Both projects are read the way `import-gold` reads one (qualtrace.exchange.qdpx_read: sources
-matched to the corpus the config names, by file name or content, codes to codebook labels by our GUIDs, name or facet parent, a
-selection coding every segment it lies in or covers half of). Per segment, a label our export has
-and the recode lacks is a `reject`; one the recode has and ours lacks is an `add` (its memo is
+Both projects are placed in the corpus by `qualtrace.exchange.qdpx_read.place_codings`, the
+same code `import-gold` uses (sources matched by file name or content, codes mapped to codebook
+labels by our GUIDs, name or facet parent, a selection coding every segment it lies in or covers
+half of). Per segment, a label our export has and the recode lacks is a `reject`; one the recode has and ours lacks is an `add` (its memo is
 the selection's description in the recode, when the tool kept one).
 """
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from pathlib import Path
 
 from .. import layout
 from ..coding.codebook import load_codebook
 from ..common.io import InputError, read_csv, read_raw
-from ..exchange.qdpx_read import (Labels, normalise_text, offset_map, read_qdpx,
-                                   segments_covered)
+from ..exchange.qdpx_read import Labels, place_codings, read_qdpx
 from .decisions import THEME, append_decisions, read_decisions, reviewer_file, text_sha256
 
 
@@ -34,35 +32,13 @@ def coded_segments(path, documents: dict[str, str], segs_of: dict, labels: Label
     skipped += project.warnings
     doc_of = {Path(p).name: doc_id for doc_id, p in sorted(documents.items())}
     raws = {Path(p).name: read_raw(p) for _, p in sorted(documents.items())}
-    by_hash = {hashlib.sha256(t.encode("utf-8")).hexdigest(): n for n, t in raws.items()}
-    by_norm = {normalise_text(t): n for n, t in raws.items()}
-    placed = {}
-    for src in project.sources:
-        file = src.name if src.name in raws else None
-        if file is None and src.text is not None:
-            file = (by_hash.get(hashlib.sha256(src.text.encode("utf-8")).hexdigest())
-                    or by_norm.get(normalise_text(src.text)))
-        omap = offset_map(src.text, raws[file]) if file else None
-        if omap is None:
-            skipped.append(f"{path}: source {src.name!r} matches no document of the corpus "
-                           "(config corpus.patterns), or its text was edited; its codings are "
-                           "skipped")
-            continue
-        placed[src.guid] = (file, omap)
+    found: list[str] = []
+    placed, _ = place_codings(project, raws, segs_of, doc_of, labels, found)
+    skipped += [f"{path}: {message}" for message in found]
     coded: dict[str, dict[tuple[str, str], str]] = defaultdict(dict)
-    for coding in project.codings:
-        if coding.source_guid not in placed:
-            continue
-        found = labels.resolve(project.codes[coding.code_guid.strip("{}").lower()],
-                               project.codes)
-        if found is None:
-            skipped.append(f"{path}: code {coding.code_name!r} is no theme or facet value of "
-                           "the codebook; its codings are ignored")
-            continue
-        file, omap = placed[coding.source_guid]
-        label = (labels.facet_of_key[found[0]] or THEME, found[1])
-        for seg in segments_covered(segs_of[doc_of[file]], omap(coding.start),
-                                    omap(coding.end)):
+    for coding in placed:
+        label = (labels.facet_of_key[coding.label[0]] or THEME, coding.label[1])
+        for seg in coding.segments:
             coded[seg["segment_id"]].setdefault(label, coding.description)
     return coded
 
@@ -83,6 +59,8 @@ def import_review(recoded, reviewer: str, *, documents: dict[str, str], codebook
     segs_of = defaultdict(list)
     for seg in segments:
         segs_of[seg["doc_id"]].append(seg)
+    for segs in segs_of.values():
+        segs.sort(key=lambda s: int(s["start"]))
     skipped: list[str] = []
     before = coded_segments(ours, documents, segs_of, labels, skipped)
     after = coded_segments(recoded, documents, segs_of, labels, skipped)
