@@ -189,3 +189,28 @@ def test_grouped_units_answer_like_units_with_hits_per_term():
             for prog in ls.rules:
                 assert engine._evaluate(prog, legacy, prog.lab.vetoes(legacy)) == \
                     engine._evaluate(prog, grouped, prog.lab.vetoes(grouped)), (prog.id, text)
+
+
+def test_word_shapes_never_rule_out_a_word_the_regex_matches():
+    """`_fits` (asked before a term's word regex is compiled) may say True wrongly, never
+    False wrongly: checked on words with wildcards, non-ASCII letters and case partners."""
+    from qualtrace.coding.matcher import TermSyntaxError, _atom_rx, _atoms, _fits, _shape, _tokens
+    rng = random.Random(41)
+    letters = "abcksz\u00e9\u00df\u017f\u212aKSI\u0130i\u0131"
+    ruled_out = 0
+    for _ in range(3000):
+        term = "".join(rng.choice(letters + "**") for _ in range(rng.randrange(1, 5)))
+        if not term.strip("*"):
+            continue
+        try:
+            token = _tokens(_atoms(term))[0]
+        except TermSyntaxError:  # (a lone '*' once lower-cased: not a term)
+            continue
+        rx = re.compile("".join(_atom_rx(a) for a in token), re.IGNORECASE)
+        word = "".join(rng.choice(letters) for _ in range(rng.randrange(1, 6)))
+        if rng.random() < 0.3:  # a word the term's letters spell, in some case
+            word = "".join(ch.upper() if rng.random() < 0.5 else ch for ch in term.replace("*", ""))
+        fits = _fits(_shape(token), word)
+        assert fits or not rx.fullmatch(word), (term, word)
+        ruled_out += not fits
+    assert ruled_out > 100  # the check does rule words out

@@ -83,6 +83,24 @@ class _Patterns:
         return item
 
 
+def _shape(word_atoms: list[tuple]) -> tuple:
+    """(letters, has a wildcard, ASCII literal start) of a term's word (its letter and
+    wildcard atoms), for `_fits`."""
+    letters = [a[1] for a in word_atoms if a[0] == "c"]
+    prefix = "".join(a[1] for a in itertools.takewhile(lambda a: a[0] == "c", word_atoms))
+    return len(letters), len(letters) < len(word_atoms), prefix if prefix.isascii() else ""
+
+
+def _fits(shape: tuple, word: str) -> bool:
+    """False only where a term's word of this shape cannot match `word` case-insensitively,
+    decided without compiling its regex: a literal letter matches one character, and two ASCII
+    characters match only when their lower cases are equal. True means: ask the regex."""
+    n, wild, prefix = shape
+    if len(word) < n or (not wild and len(word) > n):
+        return False
+    return not prefix or not word.isascii() or word.lower().startswith(prefix)
+
+
 class _FirstWords(dict):
     """Plain term index -> the regex of its first word, compiled when first asked for."""
 
@@ -90,6 +108,21 @@ class _FirstWords(dict):
         super().__init__()
         self._atoms = atoms
         self._by_source: dict[str, re.Pattern] = {}  # terms often share their first word
+        self._shapes: dict[int, tuple] = {}  # (letters, has a wildcard, ASCII literal start)
+
+    def groups(self, terms: list[int]) -> list[tuple[int, list[int]]]:
+        """terms grouped by their first word: (one of them, all of them)."""
+        by_word: dict[tuple, list[int]] = {}
+        for t in terms:
+            by_word.setdefault(tuple(_tokens(self._atoms[t])[0]), []).append(t)
+        return [(ts[0], ts) for ts in by_word.values()]
+
+    def could_match(self, t: int, word: str) -> bool:
+        """False only where term t's first word cannot match `word` (see `_fits`)."""
+        shape = self._shapes.get(t)
+        if shape is None:
+            shape = self._shapes[t] = _shape(_tokens(self._atoms[t])[0])
+        return _fits(shape, word)
 
     def __missing__(self, t: int) -> re.Pattern:
         source = "".join(_atom_rx(a) for a in _tokens(self._atoms[t])[0])
@@ -472,6 +505,7 @@ class Matcher:
         self._after_gap = re.compile(r"\W(?=(" + alternation + "))")
         self._master_ci = None
         self._first_rx = _FirstWords(self.atoms)
+        self._word_shapes: dict[int, tuple] = {}  # plain term -> `_shape` of its later words
         self._initials: dict[str, list[int]] = {}
         self._wild_initial: list[int] = []
         for t, at in enumerate(self.atoms):
@@ -481,7 +515,7 @@ class Matcher:
                 self._initials.setdefault(at[0][1], []).append(t)
             else:
                 self._wild_initial.append(t)
-        self._by_initial: dict[str, list[int]] = {}
+        self._by_initial: dict[str, list[tuple[int, list[int]]]] = {}
         # characters case-insensitive matching lets stand for a letter of a plain term
         partners = {chr(k) for at in self.atoms if at is not None
                     for a in at if a[0] == "c" for k in (_EXTRA_CASES or {}).get(ord(a[1]), ())}
@@ -525,23 +559,41 @@ class Matcher:
                     t for ch, ts in self._initials.items()
                     if re.fullmatch(re.escape(ch), word[0], re.IGNORECASE) for t in ts]
                 candidates.sort()
-                self._by_initial[word[0]] = candidates
-            first_rx = self._first_rx
-            found = [t for t in candidates if first_rx[t].fullmatch(word)]
+                # terms with the same first word are tried once (`_FirstWords.groups`)
+                candidates = self._by_initial[word[0]] = self._first_rx.groups(candidates)
+            first_rx, could = self._first_rx, self._first_rx.could_match
+            found = sorted(t for one, ts in candidates if could(one, word)
+                           and first_rx[one].fullmatch(word) for t in ts)
             self._first[word] = found
         return found
+
+    def _words_fit(self, t: int, words: list[str]) -> bool:
+        """False only where term t cannot match the words (`_fits`, word by word). Its
+        separators match only non-word characters and its letters only word characters, so
+        its k-th word matches the k-th word of a text it matches, when every word of it has a
+        letter or wildcard (otherwise: True, ask the regex)."""
+        shapes = self._word_shapes.get(t)
+        if shapes is None:
+            later = [[a for a in tok if a[0] in "cw"] for tok in _tokens(self.atoms[t])[1:]]
+            shapes = () if not all(later) else tuple(_shape(tok) for tok in later)
+            self._word_shapes[t] = shapes
+        return all(_fits(shape, word) for shape, word in zip(shapes, words[1:]))
 
     def _entry(self, m: str, entries: dict) -> tuple:
         """(static, extend) for master match m, kept in `entries` (`_entries`, where only terms
         branching off by a wildcard can extend past m, or `_entries_all`)."""
+        words = _WORD.findall(m)
         ends = [w.end() for w in _WORD.finditer(m)]
         static, extend = [], []
         for t in self._by_first(m[:ends[0]]):
             n = self.ntok[t]
             if n <= len(ends):
-                if self.full[t].fullmatch(m, 0, ends[n - 1]):
+                # (a one-word term is its first word then `(?!\w)`, which holds at the end of
+                # the word: `_by_first` has matched it, so its pattern need not be compiled)
+                if n == 1 or (self._words_fit(t, words)
+                              and self.full[t].fullmatch(m, 0, ends[n - 1])):
                     static.append((t, ends[n - 1]))
-            elif self._prefix_rx(t, len(ends)).fullmatch(m):
+            elif self._words_fit(t, words) and self._prefix_rx(t, len(ends)).fullmatch(m):
                 extend.append(t)
         # See the class docstring: mostly, only a wildcard lets a term run past m.
         wild = tuple(t for t in extend
