@@ -113,14 +113,32 @@ def test_hostile_source_text_runs_nothing(browser, injection, tmp_path):
     page.close()
 
 
-# Computed styles that show the report's own CSS is applied (not the browser's defaults).
+# Computed styles that show the report's own CSS is applied (not the browser's defaults), and
+# the page frame: a centred body, the colours, a table of contents without bullets, the headings.
 STYLE_PROBE = """() => {
-  const num = document.querySelector('a.num');
-  const table = document.querySelector('table');
-  return {body: getComputedStyle(document.body).maxWidth,
-          num: getComputedStyle(num).textDecorationStyle,
-          table: getComputedStyle(table).display,
-          cell: getComputedStyle(document.querySelector('td')).overflowWrap};
+  const style = (selector, ...props) => {
+    const found = document.querySelector(selector);
+    if (!found) return null;
+    const computed = getComputedStyle(found);
+    return props.map(p => computed[p]).join(' | ');
+  };
+  const box = document.body.getBoundingClientRect();
+  const right = document.documentElement.clientWidth - box.right;
+  return {body: style('body', 'maxWidth', 'paddingLeft', 'paddingRight', 'lineHeight',
+                      'fontSize', 'hyphens'),
+          centred: box.left > 20 && Math.abs(box.left - right) <= 1,
+          page: style('html', 'color', 'backgroundColor'),
+          header: style('header', 'textAlign', 'marginBottom'),
+          title: style('h1.title', 'fontSize'),
+          h2: style('h2', 'fontSize', 'marginTop'),
+          toc: style('nav#TOC li', 'listStyleType'),
+          tocIndent: style('nav#TOC > ul', 'paddingLeft'),
+          tocLink: style('nav#TOC a', 'textDecorationLine', 'color'),
+          num: style('a.num', 'textDecorationStyle', 'color'),
+          table: style('table', 'display', 'borderCollapse', 'fontSize'),
+          th: style('th', 'borderTopWidth', 'paddingLeft', 'textAlign'),
+          cell: style('td', 'overflowWrap', 'paddingLeft', 'verticalAlign'),
+          code: style('code', 'fontSize', 'whiteSpace')};
 }"""
 
 
@@ -134,6 +152,14 @@ def test_report_css_is_applied_in_both_renders(browser, mini_build, quarto_mini,
         page.screenshot(path=str(screenshot_dir(tmp_path) / f"report-top-{name}.png"))
         assert_quiet(seen, html)
         page.close()
-    assert styles["pandoc"] == {"body": "960px", "num": "dotted", "table": "block",
-                                "cell": "anywhere"}
-    assert styles["quarto"] == styles["pandoc"]
+    pandoc = styles["pandoc"]
+    assert pandoc["body"].startswith("960px | 50px | 50px")
+    assert pandoc["centred"] is True
+    assert pandoc["toc"] == "none"
+    assert pandoc["num"].startswith("dotted")
+    assert pandoc["table"].startswith("block")
+    assert pandoc["cell"].startswith("anywhere")
+    assert None not in pandoc.values(), pandoc
+    differ = {key: (value, styles["quarto"].get(key)) for key, value in pandoc.items()
+              if styles["quarto"].get(key) != value}
+    assert not differ, f"Quarto's HTML is styled differently from pandoc's: {differ}"
