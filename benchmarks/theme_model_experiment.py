@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -48,6 +47,10 @@ from qualtrace.coding.codebook import load_codebook
 from qualtrace.common.io import read_csv, read_raw
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT / "tests") not in sys.path:
+    sys.path.insert(0, str(ROOT / "tests"))
+from workflow_helpers import make_project  # noqa: E402  (the test suite's project setup)
+
 FIXTURES = ROOT / "tests" / "fixtures"
 # The only sets this experiment may read (the never-tuned held-out sets are off limits).
 SETS = {
@@ -90,8 +93,7 @@ def run_pipeline(name: str, raw: Path, gold: list[Path], work: Path, themes,
                  codebook: str | None = None) -> list[Unit]:
     """Segments and automatic codings of one set by the real workflow; its gold units.
     codebook: the codebook's text to use instead of config/codebook.yaml."""
-    shutil.copytree(raw, work / "data" / "raw")
-    shutil.copytree(ROOT / "config", work / "config")
+    work = make_project(work, raw.parents[1])  # raw: <fixture>/data/raw
     if codebook is not None:
         (work / "config" / "codebook.yaml").write_text(codebook, encoding="utf-8")
     targets = [layout.table("segments"), layout.table("documents"), layout.table("codings_auto")]
@@ -241,17 +243,24 @@ def main() -> int:
              f"on the four training sets (grid {list(THRESHOLDS)}), C = {DEFAULT_C}.", "",
              "| left-out set | units | rules P | rules R | rules F1 | thr | +model P | +model R "
              "| +model F1 | ΔF1 | ΔP |", "|---|---|---|---|---|---|---|---|---|---|---|"]
-    rows = []
-    for held, train, test in folds(data, names):
+    def scored(held, train, test):
+        """The fold's threshold (inner leave-one-set-out), model probabilities on `test`, the
+        rules' scores and the rules+model scores, and its table row from the threshold on."""
         inner = [n for n in names if n != held]
         threshold = inner_threshold({n: data[n] for n in inner}, inner, themes, DEFAULT_C)
         probs = ThemeModel(themes, DEFAULT_C).fit(train).probabilities(test)
         base = micro(test, [u.rules for u in test])
         plus = micro(test, combined(test, probs, threshold))
+        row = (f" | {fmt(base[0])} | {fmt(base[1])} | {fmt(base[2])}"
+               f" | {threshold} | {fmt(plus[0])} | {fmt(plus[1])} | {fmt(plus[2])}"
+               f" | {plus[2] - base[2]:+.3f} | {plus[0] - base[0]:+.3f} |")
+        return probs, base, plus, row
+
+    rows = []
+    for held, train, test in folds(data, names):
+        _, base, plus, row = scored(held, train, test)
         rows.append((base, plus))
-        lines.append(f"| {held} | {len(test)} | {fmt(base[0])} | {fmt(base[1])} | {fmt(base[2])}"
-                     f" | {threshold} | {fmt(plus[0])} | {fmt(plus[1])} | {fmt(plus[2])}"
-                     f" | {plus[2] - base[2]:+.3f} | {plus[0] - base[0]:+.3f} |")
+        lines.append(f"| {held} | {len(test)}{row}")
     mean = lambda k, i: float(np.mean([r[k][i] for r in rows]))  # noqa: E731
     lines.append(f"| **mean** | | {fmt(mean(0, 0))} | {fmt(mean(0, 1))} | {fmt(mean(0, 2))} | "
                  f"| {fmt(mean(1, 0))} | {fmt(mean(1, 1))} | {fmt(mean(1, 2))} "
@@ -271,15 +280,9 @@ def main() -> int:
         if held not in untuned:
             continue
         commit, test = untuned[held]
-        inner = [n for n in names if n != held]
-        threshold = inner_threshold({n: data[n] for n in inner}, inner, themes, DEFAULT_C)
-        probs = ThemeModel(themes, DEFAULT_C).fit(train).probabilities(test)
-        base = micro(test, [u.rules for u in test])
-        plus = micro(test, combined(test, probs, threshold))
+        probs, base, plus, row = scored(held, train, test)
         old_rows.append((base, plus))
-        lines.append(f"| {held} | {commit} | {fmt(base[0])} | {fmt(base[1])} | {fmt(base[2])}"
-                     f" | {threshold} | {fmt(plus[0])} | {fmt(plus[1])} | {fmt(plus[2])}"
-                     f" | {plus[2] - base[2]:+.3f} | {plus[0] - base[0]:+.3f} |")
+        lines.append(f"| {held} | {commit}{row}")
         for t in THRESHOLDS:
             fixed = micro(test, combined(test, probs, t))
             lines.append(f"| ↳ fixed thr {t} (optimistic) | | | | | {t} | {fmt(fixed[0])} "
