@@ -32,7 +32,8 @@ import yaml
 
 from qualtrace import layout
 from qualtrace.analysis import breakdowns
-from qualtrace.common.io import tee_stderr_to, read_csv, write_csv
+from qualtrace.common.io import tee_stderr_to
+from qualtrace.common.tables import read_table, write_table
 
 try:
     smk = snakemake  # noqa: F821 - injected by Snakemake's script: directive
@@ -44,9 +45,9 @@ except NameError:
     outputs = None  # every table, one theme_by_<facet> per facet of the codebook
 
 # %%
-segments = read_csv(inputs["segments"])
-codings = read_csv(inputs["codings"])
-facets = read_csv(inputs["facets"])
+segments = read_table(inputs["segments"], "segments")
+codings = read_table(inputs["codings"], "codings")
+facets = read_table(inputs["facets"], "facets")
 with open(inputs["codebook"], encoding="utf-8") as handle:
     themes, facet_values = breakdowns.codebook_labels(yaml.safe_load(handle))
 if outputs is None:
@@ -64,15 +65,14 @@ tables = breakdowns.build_tables(segments, codings, facets, themes, facet_values
 for row in breakdowns.exclusions(segments, codings, facets, themes, facet_values):
     print(f"breakdowns: not counted ({row['reason']}): {row['table']} "
           f"{row['segment_id']} {row['label']}", file=sys.stderr)
-problems = [f"{name}: {p}" for name, (_, rows) in tables.items()
+problems = [f"{name}: {p}" for name, rows in tables.items()
             for p in breakdowns.verify_table(rows, name)]
 if problems:
     raise SystemExit("count/id mismatch:\n" + "\n".join(problems))
 
 # %%
 for name, path in outputs.items():
-    fields, rows = tables[name]
-    write_csv(path, fields, rows)
+    write_table(tables[name], path, name)
 
 # %%
-tables["theme_summary"][1][:5]
+tables["theme_summary"].head()

@@ -1,9 +1,11 @@
 """Theme breakdowns whose every count is backed by the ids it counts.
 
-All functions are pure: they take rows as read from CSV (lists of dicts of strings) and return
-rows ready for `qualtrace.common.io.write_csv`. Each count column travels with an id column
-(`n_segments` with `segment_ids`, `n_documents` with `doc_ids`, ...) so a reviewer can recompute
-any number from the table itself; `verify_counts` checks exactly that.
+Pandas group-bys over the typed tables (qualtrace.common.tables): each function takes the
+segments, codings and facets as DataFrames (or rows, for small callers) and returns the
+breakdown as a DataFrame with the columns and dtypes of its schema, ready for `write_table`.
+Each count column travels with an id column (`n_segments` with `segment_ids`, `n_documents`
+with `doc_ids`, ...) so a reviewer can recompute any number from the table itself;
+`verify_counts` checks exactly that.
 
 Boilerplate segments are never counted. A coding/facet row that names a boilerplate segment, a
 segment missing from segments.csv, or a label outside the codebook is silently left out of the
@@ -12,17 +14,16 @@ can report them instead of hiding them.
 """
 from __future__ import annotations
 
-from collections import defaultdict
-from typing import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
+
+import pandas as pd
+
+from ..common.tables import frame, records
+
+if TYPE_CHECKING:
+    Rows = pd.DataFrame | Iterable[Mapping]
 
 # Paired columns: a count and the space-separated ids it must equal the number of.
-BY_FACET_FIELDS = ["theme", "value", "n_segments", "n_documents", "n_interviews",
-                   "segment_ids", "doc_ids", "interview_ids"]
-SUMMARY_FIELDS = ["theme", "label", "n_segments", "n_documents", "n_key_points",
-                  "n_quotations", "n_interviews", "segment_ids", "doc_ids", "key_point_ids",
-                  "quotation_ids", "interview_ids"]
-COOCCURRENCE_FIELDS = ["theme_a", "theme_b", "n_segments", "segment_ids"]
-
 COUNT_ID_PAIRS = {
     "theme_by_facet": [("n_segments", "segment_ids"), ("n_documents", "doc_ids"),
                        ("n_interviews", "interview_ids")],
@@ -31,6 +32,8 @@ COUNT_ID_PAIRS = {
                       ("n_interviews", "interview_ids")],
     "theme_cooccurrence": [("n_segments", "segment_ids")],
 }
+# What a breakdown reads of a segment.
+SEGMENT_COLUMNS = ["segment_id", "doc_id", "kind", "interview_id"]
 
 
 def theme_ids(themes: Mapping[str, str] | Iterable[str] | Iterable[Mapping]) -> list[str]:
@@ -51,9 +54,22 @@ def theme_labels(themes) -> dict[str, str]:
     return labels
 
 
-def countable_segments(segments: Iterable[Mapping[str, str]]) -> dict[str, Mapping[str, str]]:
-    """segment_id -> row for every segment that may be counted (not boilerplate)."""
-    return {s["segment_id"]: s for s in segments if not _is_true(s.get("boilerplate", ""))}
+def _table(rows: "Rows", columns: Sequence[str]) -> pd.DataFrame:
+    """A DataFrame of (at least) `columns`; "" where a row lacks one."""
+    data = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame.from_records(list(rows))
+    for column in columns:
+        if column not in data.columns:
+            data = data.assign(**{column: ""})
+    return data
+
+
+def countable_segments(segments: "Rows") -> pd.DataFrame:
+    """The segments that may be counted (not boilerplate), one row per segment_id (the last)."""
+    data = _table(segments, [*SEGMENT_COLUMNS, "boilerplate"])
+    flagged = data["boilerplate"].astype("boolean").fillna(False)
+    return (data.loc[~flagged.to_numpy(), SEGMENT_COLUMNS]
+            .drop_duplicates("segment_id", keep="last")
+            .astype("string").fillna(""))
 
 
 def excluded_rows(segments, rows, label_field: str, labels: Iterable[str]) -> list[dict]:
@@ -62,56 +78,54 @@ def excluded_rows(segments, rows, label_field: str, labels: Iterable[str]) -> li
     Reasons: `boilerplate` (the segment is boilerplate, which is never coded or counted),
     `unknown_segment` (not in segments.csv), `unknown_label` (not in `labels`).
     """
-    known = {s["segment_id"]: _is_true(s.get("boilerplate", "")) for s in segments}
+    seg = _table(segments, ["segment_id", "boilerplate"]).drop_duplicates("segment_id",
+                                                                         keep="last")
+    flagged = dict(zip(seg["segment_id"], seg["boilerplate"].astype("boolean").fillna(False)))
+    data = _table(rows, ["segment_id", label_field])
     allowed = set(labels)
     out = []
-    for row in rows:
-        sid = row["segment_id"]
-        if sid not in known:
+    for sid, label in zip(data["segment_id"], data[label_field]):
+        if sid not in flagged:
             reason = "unknown_segment"
-        elif known[sid]:
+        elif flagged[sid]:
             reason = "boilerplate"
-        elif row[label_field] not in allowed:
+        elif label not in allowed:
             reason = "unknown_label"
         else:
             continue
-        out.append({"segment_id": sid, label_field: row[label_field], "reason": reason})
+        out.append({"segment_id": sid, label_field: label, "reason": reason})
     return out
+
+
+def coded_segments(segments, rows: "Rows", label_field: str) -> pd.DataFrame:
+    """(label, segment) pairs of countable segments, with what the breakdowns count of each."""
+    data = _table(rows, ["segment_id", label_field])[["segment_id", label_field]]
+    pairs = data.astype("string").drop_duplicates().rename(columns={label_field: "label"})
+    return pairs.merge(countable_segments(segments), on="segment_id", how="inner")
 
 
 def theme_by_facet(segments, codings, facets, facet: str, themes, values: Sequence[str]):
     """Full theme x value grid: segments coded with the theme AND carrying the facet value."""
-    seg = countable_segments(segments)
-    by_theme = _ids_by_label(codings, "theme", seg)
-    by_value = _ids_by_label((f for f in facets if f["facet"] == facet), "value", seg)
-    rows = []
-    for theme in theme_ids(themes):
-        for value in values:
-            ids = by_theme.get(theme, set()) & by_value.get(value, set())
-            rows.append({"theme": theme, "value": value, **_segment_stats(ids, seg)})
-    return rows
+    facet_rows = _table(facets, ["segment_id", "facet", "value"])
+    facet_rows = facet_rows[facet_rows["facet"] == facet]
+    by_value = coded_segments(segments, facet_rows, "value")[["segment_id", "label"]]
+    both = coded_segments(segments, codings, "theme").merge(
+        by_value.rename(columns={"label": "value"}), on="segment_id")
+    grid = pd.MultiIndex.from_product([theme_ids(themes), list(values)], names=["theme", "value"])
+    stats = _stats(both.rename(columns={"label": "theme"}), ["theme", "value"], grid)
+    return frame("theme_by_facet", stats)
 
 
 def theme_summary(segments, codings, themes):
     """One row per codebook theme, with key-point and quotation counts and their ids."""
-    seg = countable_segments(segments)
-    by_theme = _ids_by_label(codings, "theme", seg)
-    labels = theme_labels(themes)
-    rows = []
-    for theme in theme_ids(themes):
-        ids = by_theme.get(theme, set())
-        stats = _segment_stats(ids, seg)
-        key_points = [i for i in ids if seg[i].get("kind") == "key_point"]
-        quotes = [i for i in ids if seg[i].get("kind") == "quote"]
-        rows.append({
-            "theme": theme, "label": labels[theme],
-            "n_segments": stats["n_segments"], "n_documents": stats["n_documents"],
-            "n_key_points": str(len(key_points)), "n_quotations": str(len(quotes)),
-            "n_interviews": stats["n_interviews"], "segment_ids": stats["segment_ids"],
-            "doc_ids": stats["doc_ids"], "key_point_ids": _join(key_points),
-            "quotation_ids": _join(quotes), "interview_ids": stats["interview_ids"],
-        })
-    return rows
+    coded = coded_segments(segments, codings, "theme").rename(columns={"label": "theme"})
+    grid = pd.Index(theme_ids(themes), name="theme")
+    stats = _stats(coded, ["theme"], grid)
+    for kind, name in (("key_point", "key_point"), ("quote", "quotation")):
+        ids = _ids(coded[coded["kind"] == kind], ["theme"], grid)
+        stats[f"n_{name}s"], stats[f"{name}_ids"] = _count(ids).to_numpy(), ids.to_numpy()
+    stats.insert(1, "label", stats["theme"].map(theme_labels(themes)))
+    return frame("theme_summary", stats)
 
 
 def theme_cooccurrence(segments, codings, themes):
@@ -120,16 +134,16 @@ def theme_cooccurrence(segments, codings, themes):
     The diagonal (a == b) is included and equals the theme's own segment count, so the table
     is a complete upper triangle that a heatmap can use without a join.
     """
-    seg = countable_segments(segments)
-    by_theme = _ids_by_label(codings, "theme", seg)
+    coded = coded_segments(segments, codings, "theme")[["segment_id", "label"]]
+    pairs = coded.merge(coded, on="segment_id", suffixes=("_a", "_b")).rename(
+        columns={"label_a": "theme_a", "label_b": "theme_b"})
     order = theme_ids(themes)
-    rows = []
-    for i, a in enumerate(order):
-        for b in order[i:]:
-            ids = by_theme.get(a, set()) & by_theme.get(b, set())
-            rows.append({"theme_a": a, "theme_b": b, "n_segments": str(len(ids)),
-                         "segment_ids": _join(ids)})
-    return rows
+    grid = pd.MultiIndex.from_tuples([(a, b) for i, a in enumerate(order) for b in order[i:]],
+                                     names=["theme_a", "theme_b"])
+    ids = _ids(pairs, ["theme_a", "theme_b"], grid)
+    out = ids.to_frame("segment_ids").reset_index()
+    out.insert(2, "n_segments", _count(ids).to_numpy())
+    return frame("theme_cooccurrence", out)
 
 
 def verify_counts(rows, count_field: str, ids_field: str) -> list[str]:
@@ -139,7 +153,7 @@ def verify_counts(rows, count_field: str, ids_field: str) -> list[str]:
     an unreliable witness for its count.
     """
     problems = []
-    for n, row in enumerate(rows, start=1):
+    for n, row in enumerate(records(rows) if isinstance(rows, pd.DataFrame) else rows, start=1):
         ids = row[ids_field].split()
         if ids != sorted(set(ids)):
             problems.append(f"row {n}: {ids_field} not sorted and distinct: {row[ids_field]!r}")
@@ -170,18 +184,13 @@ def codebook_labels(codebook: Mapping) -> tuple[dict[str, str], dict[str, list[s
 
 
 def build_tables(segments, codings, facets, themes, facet_values: Mapping[str, Sequence[str]]):
-    """Every breakdown table by its output name -> (fieldnames, rows).
-
-    Names: `theme_summary`, `theme_cooccurrence`, and `theme_by_<facet>` per facet.
-    """
-    tables = {
-        "theme_summary": (SUMMARY_FIELDS, theme_summary(segments, codings, themes)),
-        "theme_cooccurrence": (COOCCURRENCE_FIELDS,
-                               theme_cooccurrence(segments, codings, themes)),
-    }
+    """Every breakdown table (a DataFrame) by its output name: `theme_summary`,
+    `theme_cooccurrence`, and `theme_by_<facet>` per facet."""
+    tables = {"theme_summary": theme_summary(segments, codings, themes),
+              "theme_cooccurrence": theme_cooccurrence(segments, codings, themes)}
     for facet, values in facet_values.items():
-        tables[f"theme_by_{facet}"] = (
-            BY_FACET_FIELDS, theme_by_facet(segments, codings, facets, facet, themes, values))
+        tables[f"theme_by_{facet}"] = theme_by_facet(segments, codings, facets, facet, themes,
+                                                     values)
     return tables
 
 
@@ -190,17 +199,14 @@ def exclusions(segments, codings, facets, themes, facet_values) -> list[dict]:
     out = [{"table": "codings", "label": r["theme"], **r}
            for r in excluded_rows(segments, codings, "theme", theme_ids(themes))]
     for facet, values in facet_values.items():
-        rows = [f for f in facets if f["facet"] == facet]
+        rows = _table(facets, ["segment_id", "facet", "value"])
+        rows = rows[rows["facet"] == facet]
         out += [{"table": f"facets:{facet}", "label": r["value"], **r}
                 for r in excluded_rows(segments, rows, "value", values)]
     return out
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-def _is_true(value: str) -> bool:
-    return str(value).strip().lower() == "true"
-
 
 def _theme_items(themes):
     return list(themes.keys()) if isinstance(themes, Mapping) else list(themes)
@@ -222,23 +228,31 @@ def _id_items(entries, keep_body: bool = False):
     return out
 
 
-def _ids_by_label(rows, label_field: str, seg: Mapping) -> dict[str, set[str]]:
-    ids = defaultdict(set)
-    for row in rows:
-        if row["segment_id"] in seg:  # drops boilerplate and unknown segments
-            ids[row[label_field]].add(row["segment_id"])
-    return ids
-
-
-def _segment_stats(ids: Iterable[str], seg: Mapping) -> dict[str, str]:
-    ids = set(ids)
-    docs = {seg[i]["doc_id"] for i in ids}
-    interviews = {seg[i].get("interview_id", "") for i in ids} - {""}
-    return {"n_segments": str(len(ids)), "n_documents": str(len(docs)),
-            "n_interviews": str(len(interviews)), "segment_ids": _join(ids),
-            "doc_ids": _join(docs), "interview_ids": _join(interviews)}
-
-
-def _join(ids: Iterable[str]) -> str:
+def _join(ids: pd.Series) -> str:
     # Plain sort is the natural order: segment ids are <doc_id>-<NNNN>, zero padded.
-    return " ".join(sorted(set(ids)))
+    return " ".join(sorted(set(ids) - {""}))
+
+
+def _ids(rows: pd.DataFrame, keys: list[str], grid: pd.Index, column: str = "segment_id"):
+    """The sorted, distinct ids of `column` per group of `keys`, on every cell of `grid` ("" for
+    an empty cell): the id column a count is checked against."""
+    if rows.empty:
+        return pd.Series("", index=grid, dtype="string")
+    grouped = rows.groupby(keys, sort=False)[column].agg(_join)
+    return grouped.reindex(grid, fill_value="").astype("string")
+
+
+def _count(ids: pd.Series) -> pd.Series:
+    """How many ids each cell lists."""
+    return ids.str.split().str.len().fillna(0).astype("Int64")
+
+
+def _stats(rows: pd.DataFrame, keys: list[str], grid: pd.Index) -> pd.DataFrame:
+    """n_segments/n_documents/n_interviews and their id lists per cell of `grid`."""
+    ids = {name: _ids(rows, keys, grid, column) for name, column in
+           (("segment_ids", "segment_id"), ("doc_ids", "doc_id"),
+            ("interview_ids", "interview_id"))}
+    counts = {"n_segments": "segment_ids", "n_documents": "doc_ids",
+              "n_interviews": "interview_ids"}
+    out = pd.DataFrame({**{n: _count(ids[i]) for n, i in counts.items()}, **ids}, index=grid)
+    return out.reset_index()

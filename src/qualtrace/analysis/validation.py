@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Hashable, Iterable, Mapping, Sequence
 
 from ..common.io import InputError
+from ..common.tables import columns
 
 if TYPE_CHECKING:  # the compiled codebook, only as a type
     from ..coding.codebook import Codebook
@@ -31,11 +32,8 @@ if TYPE_CHECKING:  # the compiled codebook, only as a type
 THEMES = "themes"  # the themes' label set; each facet's is its plural (codebook.facet_plural)
 MIN_ANCHOR_CHARS = 40  # SPEC: anchors are 40+ characters so they identify one passage
 
-VALIDATION_FIELDS = ["label_set", "label", "n_units", "n_labels", "support", "predicted",
-                     "tp", "fp", "fn", "tn", "precision", "recall", "f1", "kappa", "alpha",
-                     "tp_ids", "fp_ids", "fn_ids"]
-DISAGREEMENT_FIELDS = ["segment_id", "doc_id", "label_set", "label", "error", "in_gold",
-                       "in_pipeline", "gold_source", "anchor", "rule", "evidence_text"]
+VALIDATION_FIELDS = columns("coding_validation")
+DISAGREEMENT_FIELDS = columns("coding_disagreements")
 MACRO, MICRO = "__macro__", "__micro__"
 
 
@@ -315,7 +313,7 @@ def validate(gold_paths, raw_texts, segments, documents, codings, facets,
             disagreements(units, predictions, codings, facets, label_sets, facet_sets))
 
 
-BY_SET_FIELDS = ["gold_set", "tuned", *VALIDATION_FIELDS]
+BY_SET_FIELDS = columns("coding_validation_by_set")
 
 
 def validate_by_set(gold_paths, tuned, raw_texts, segments, documents, codings, facets,

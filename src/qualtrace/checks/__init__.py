@@ -5,8 +5,8 @@ reviewer's eye such as spelling variants); `run_checks` runs them all in a fixed
 """
 from __future__ import annotations
 
-from .base import CHECK_FIELDS, ITEM_FIELDS, CheckResult, Finding, Tables
+from .base import CheckResult, Finding, Tables
 from .runner import DEFAULT_SEVERITY, run_checks
 
-__all__ = ["CHECK_FIELDS", "ITEM_FIELDS", "CheckResult", "Finding", "Tables",
+__all__ = ["CheckResult", "Finding", "Tables",
            "DEFAULT_SEVERITY", "run_checks"]

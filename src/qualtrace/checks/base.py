@@ -3,9 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-CHECK_FIELDS = ["check_id", "severity", "status", "n_items", "detail"]
-ITEM_FIELDS = ["check_id", "item", "doc_id", "segment_id", "start", "end", "detail"]
-
 
 @dataclass(frozen=True)
 class Finding:
@@ -44,7 +41,7 @@ class Tables:
     def boilerplate_ids(self) -> set[str]:
         """Ids of segments flagged boilerplate (the last row wins, as in `segments_by_id`)."""
         return {seg_id for seg_id, seg in self.segments_by_id().items()
-                if seg.get("boilerplate") == "true"}
+                if seg.get("boilerplate")}
 
     def themes_by_segment(self) -> dict[str, set[str]]:
         themes: dict[str, set[str]] = {}

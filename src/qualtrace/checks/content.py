@@ -40,7 +40,7 @@ def attribution_labels(tables: Tables) -> CheckResult:
         spellings[seg["speaker_group"]][_group_spelling(seg["speaker_group_raw"])].append(seg)
         if seg["interview_id"]:
             groups_of_id[seg["interview_id"]].add(seg["speaker_group"])
-        if seg.get("speaker_group_known") == "false":
+        if seg.get("speaker_group_known") is False:
             items.append(Finding(f"unknown group: {seg['speaker_group_raw']}", seg["doc_id"],
                                  seg["segment_id"], seg["start"], seg["end"],
                                  f"no configured speaker group matches; filed as new group "
@@ -75,12 +75,13 @@ def _chapter_numbers(match: re.Match) -> list[str]:
 
 
 def cross_references(tables: Tables) -> CheckResult:
-    present = {doc["chapter_number"] for doc in tables.documents if doc["chapter_number"]}
+    present = {str(doc["chapter_number"]) for doc in tables.documents
+               if doc["chapter_number"] is not None}
     items, resolved = [], 0
     for seg in tables.segments:
-        if seg["boilerplate"] == "true" or seg["kind"] not in REFERENCE_KINDS:
+        if seg["boilerplate"] or seg["kind"] not in REFERENCE_KINDS:
             continue
-        base = int(seg["start"])
+        base = seg["start"]
         lowered = seg["text"].lower()
         chapters = CHAPTER_REF.finditer(seg["text"]) if CHAPTER_HINT in lowered else ()
         pages = PAGE_REF.finditer(seg["text"]) if PAGE_HINT.search(lowered) else ()
@@ -110,12 +111,12 @@ def key_point_support(tables: Tables) -> tuple[CheckResult, list[dict]]:
     themes = tables.themes_by_segment()
     body_by_doc_theme: dict[tuple[str, str], list[str]] = defaultdict(list)
     for seg in tables.segments:
-        if seg["kind"] in BODY_KINDS and seg["boilerplate"] != "true":
+        if seg["kind"] in BODY_KINDS and not seg["boilerplate"]:
             for theme in sorted(themes.get(seg["segment_id"], ())):
                 body_by_doc_theme[seg["doc_id"], theme].append(seg["segment_id"])
     rows, items = [], []
     for seg in tables.segments:
-        if seg["kind"] != "key_point" or seg["boilerplate"] == "true":
+        if seg["kind"] != "key_point" or seg["boilerplate"]:
             continue
         own = sorted(themes.get(seg["segment_id"], ()))
         shared = [t for t in own if body_by_doc_theme.get((seg["doc_id"], t))]
@@ -164,9 +165,9 @@ def quotation_shape(tables: Tables) -> CheckResult:
     """Quotations whose closing mark or attribution is missing are kept, but listed."""
     items = []
     for seg in tables.segments:
-        if seg["kind"] != "quote" or seg["boilerplate"] == "true":
+        if seg["kind"] != "quote" or seg["boilerplate"]:
             continue
-        body = seg["text"][:int(seg["attribution_start"]) - int(seg["start"])] if seg[
+        body = seg["text"][:seg["attribution_start"] - seg["start"]] if seg[
             "attribution_start"] else seg["text"]
         problems = []
         if not body.rstrip(" .").endswith(tuple(CLOSING_QUOTES)):

@@ -20,13 +20,11 @@ def _span_rows(tables: Tables):
             yield name, row, row["evidence_start"], row["evidence_end"], row["evidence_text"]
 
 
-def _span_mismatch(raw: str | None, start: str, end: str, text: str) -> str:
+def _span_mismatch(raw: str | None, s: int | None, e: int | None, text: str) -> str:
     if raw is None:
         return "its document is not in documents.csv"
-    try:
-        s, e = int(start), int(end)
-    except ValueError:
-        return f"span {start!r}:{end!r} is not a pair of integers"
+    if s is None or e is None:
+        return f"span {s}:{e} is not a pair of offsets"
     if not 0 <= s <= e <= len(raw):
         return f"span {s}:{e} lies outside the document (length {len(raw)})"
     if raw[s:e] != text:
@@ -82,7 +80,7 @@ def lossless(tables: Tables) -> CheckResult:
     items = []
     for doc in tables.documents:
         raw = tables.raw_texts.get(doc["doc_id"], "")
-        spans = [(int(s["start"]), int(s["end"])) for s in by_doc.get(doc["doc_id"], ())]
+        spans = [(s["start"], s["end"]) for s in by_doc.get(doc["doc_id"], ())]
         items += [Finding(doc["path"], doc["doc_id"], detail=p)
                   for p in _coverage_problems(raw, spans)]
     return CheckResult("lossless", not items,
@@ -122,12 +120,12 @@ def boilerplate(tables: Tables) -> CheckResult:
                 if seg_id in flagged:
                     items.append(Finding(f"{name}:{seg_id}", segment_id=seg_id,
                                          detail=f"{name} counts a boilerplate segment"))
-    repeated = [s for s in tables.segments if s.get("repeated_across_documents") == "true"]
-    unflagged = [s for s in repeated if s["boilerplate"] != "true"]
+    repeated = [s for s in tables.segments if s.get("repeated_across_documents")]
+    unflagged = [s for s in repeated if not s["boilerplate"]]
     items += [Finding(f"segments:{s['segment_id']}", s["doc_id"], s["segment_id"],
                       detail="text repeated across documents is not flagged boilerplate")
               for s in unflagged]
-    n_boiler = sum(s["boilerplate"] == "true" for s in tables.segments)
+    n_boiler = sum(bool(s["boilerplate"]) for s in tables.segments)
     return CheckResult("boilerplate", not items,
                        f"{n_boiler} boilerplate segments ({len(repeated)} repeated across "
                        "documents) excluded from all codings and counts", items)

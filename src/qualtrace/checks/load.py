@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..common.io import InputError, decode_raw, read_csv, read_raw_bytes
+from ..common.io import InputError, decode_raw, read_raw_bytes
+from ..common.tables import read_table, records, table_name
 from .base import Tables
 
 
 def load_tables(documents: str, segments: str, codings: str, facets: str,
                 breakdowns: list[str], codebook=None,
                 review_decisions: str | None = None) -> Tables:
-    docs = read_csv(documents)
+    docs = records(read_table(documents, "documents"))
     raw_bytes, raw_texts = {}, {}
     for doc in docs:
         path = Path(doc["path"])
@@ -22,8 +23,10 @@ def load_tables(documents: str, segments: str, codings: str, facets: str,
         except InputError:
             continue  # a link, or no longer UTF-8: unread, so span_integrity reports it
     return Tables(
-        documents=docs, segments=read_csv(segments), codings=read_csv(codings),
-        facets=read_csv(facets),
-        breakdowns={Path(p).stem: read_csv(p) for p in sorted(breakdowns)},
+        documents=docs, segments=records(read_table(segments, "segments")),
+        codings=records(read_table(codings, "codings")),
+        facets=records(read_table(facets, "facets")),
+        breakdowns={table_name(p): records(read_table(p)) for p in sorted(breakdowns)},
         raw_bytes=raw_bytes, raw_texts=raw_texts, codebook=codebook,
-        review_decisions=read_csv(review_decisions) if review_decisions else [])
+        review_decisions=(records(read_table(review_decisions, "review_decisions"))
+                          if review_decisions else []))

@@ -45,41 +45,43 @@ def cmd_gather_segments(args) -> None:
 
 def cmd_code(args) -> None:
     from ..coding.codebook import load_codebook
-    from ..coding.engine import CODING_FIELDS, FACET_FIELDS, code_segments
-    from ..common.io import read_csv, read_raw, write_csv
+    from ..coding.engine import code_segments
+    from ..common.io import read_raw
+    from ..common.tables import read_table, records, write_table
 
     codebook = load_codebook(args.codebook)
-    documents = read_csv(args.documents)
-    raw_texts = {doc["doc_id"]: read_raw(doc["path"]) for doc in documents}
-    codings, facets = code_segments(read_csv(args.segments), raw_texts, codebook)
-    write_csv(args.codings, CODING_FIELDS, codings)
-    write_csv(args.facets, FACET_FIELDS, facets)
+    documents = read_table(args.documents, "documents")
+    raw_texts = {doc: read_raw(path) for doc, path in zip(documents["doc_id"], documents["path"])}
+    segments = records(read_table(args.segments, "segments"))
+    codings, facets = code_segments(segments, raw_texts, codebook)
+    write_table(codings, args.codings, "codings_auto")
+    write_table(facets, args.facets, "facets_auto")
     return f"{len(codings)} codings, {len(facets)} facet values"
 
 
 def cmd_review_merge(args) -> str:
-    from ..common.io import paused_gc, read_csv, write_csv
+    from ..common.io import paused_gc
+    from ..common.tables import read_table, records, write_table
     from ..review.decisions import load_vocabulary, read_decisions
-    from ..review.merge import (OUTCOME_FIELDS, REVIEWED_CODING_FIELDS, REVIEWED_FACET_FIELDS,
-                               Policy, merge)
+    from ..review.merge import Policy, merge
 
     decisions = read_decisions(args.decisions, load_vocabulary(args.codebook))
     with paused_gc():  # large tables of acyclic rows
-        merged = merge(read_csv(args.segments), read_csv(args.codings_auto),
-                       read_csv(args.facets_auto), decisions,
+        merged = merge(records(read_table(args.segments, "segments")),
+                       records(read_table(args.codings_auto, "codings_auto")),
+                       records(read_table(args.facets_auto, "facets_auto")), decisions,
                        Policy.from_config(json.loads(args.policy)))
-        write_csv(args.codings, REVIEWED_CODING_FIELDS, merged.codings)
-        write_csv(args.facets, REVIEWED_FACET_FIELDS, merged.facets)
-        write_csv(args.outcomes, OUTCOME_FIELDS, merged.outcomes)
+        write_table(merged.codings, args.codings, "codings")
+        write_table(merged.facets, args.facets, "facets")
+        write_table(merged.outcomes, args.outcomes, "review_decisions")
     return f"{len(decisions)} decisions: " + ", ".join(f"{n} {k}" for k, n in merged.counts.items())
 
 
 def cmd_check(args) -> str:
-    from ..checks import CHECK_FIELDS, ITEM_FIELDS
     from ..checks.load import load_tables
     from ..checks.runner import ChecksFailed, run_checks
     from ..coding.codebook import load_codebook
-    from ..common.io import write_csv
+    from ..common.tables import write_table
 
     tables = load_tables(args.documents, args.segments, args.codings, args.facets,
                          args.breakdowns, load_codebook(args.codebook, terms=False),
@@ -90,22 +92,22 @@ def cmd_check(args) -> str:
         raise InputError(str(err)) from None
     # Written even when an error-severity check fails (rule checks_gate then stops the build),
     # so the reviewer can read what failed; a failed job would lose them.
-    write_csv(args.items, ITEM_FIELDS, items)
-    write_csv(args.key_points, ["key_point_id", "doc_id", "themes", "supported",
-                                "supporting_segment_ids", "shared_themes"], key_points)
-    write_csv(args.checks, CHECK_FIELDS, checks)
+    write_table(items, args.items, "check_items")
+    write_table(key_points, args.key_points, "key_point_support")
+    write_table(checks, args.checks, "checks")
     return "; ".join(f"{c['check_id']} {c['status']}" for c in checks) + (
         "\n" + errors if errors else "")
 
 
 def cmd_check_gate(args) -> str:
     from ..checks.runner import failed_errors
-    from ..common.io import atomic_write_text, read_csv
+    from ..common.io import atomic_write_text
+    from ..common.tables import read_table, records
 
     from ..checks.runner import ErrorChecksFailed
 
-    checks = read_csv(args.checks)
-    errors = failed_errors(checks, read_csv(args.items))
+    checks = records(read_table(args.checks, "checks"))
+    errors = failed_errors(checks, records(read_table(args.items, "check_items")))
     if errors:
         raise ErrorChecksFailed(f"{errors}\n(all of them in {args.checks} and {args.items})")
     passed = sorted(c["check_id"] for c in checks if c["severity"] == "error")

@@ -34,13 +34,12 @@ from operator import or_
 from .codebook import Codebook, CodebookError, Label, Rule
 from .context import OWN, UnitFacets, inherit_context
 from ..common.io import paused_gc
+from ..common.tables import columns
 from .matcher import folded_text
 from .regex_budget import TermTimeout, regex_budget
 
-CODING_FIELDS = ["segment_id", "doc_id", "theme", "evidence_start", "evidence_end",
-                 "evidence_text", "rule"]
-FACET_FIELDS = ["segment_id", "doc_id", "facet", "value", "evidence_start", "evidence_end",
-                "evidence_text", "rule"]
+CODING_FIELDS = columns("codings_auto")
+FACET_FIELDS = columns("facets_auto")
 
 _WORD = re.compile(r"\w+")
 # A sentence ends at . ! ? (plus closing quotes/brackets) followed by space and a capital or an
@@ -856,7 +855,7 @@ def _code_segments(segments, raw_texts: dict, codebook: Codebook):
         tied = tied or order == last
         last = order
         kind = seg.get("kind", "")
-        if kind not in code_kinds or seg.get("boilerplate") == "true":
+        if kind not in code_kinds or seg.get("boilerplate"):
             continue
         if seg["doc_id"] != doc:
             if doc is not None:

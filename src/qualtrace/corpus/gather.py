@@ -5,8 +5,8 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from .ingest import DOCUMENT_FIELDS, SEGMENT_FIELDS
-from ..common.io import InputError, write_csv
+from ..common.io import InputError
+from ..common.tables import write_table
 
 
 def normalise(text: str) -> str:
@@ -57,6 +57,5 @@ def gather(parsed_paths: list[str], documents_csv: str, segments_csv: str) -> No
     documents = [item["document"] for item in parsed]
     refuse_duplicates(documents)
     segments = mark_repeated_text([seg for item in parsed for seg in item["segments"]])
-    segments.sort(key=lambda seg: (seg["doc_id"], int(seg["start"])))
-    write_csv(documents_csv, DOCUMENT_FIELDS, documents)
-    write_csv(segments_csv, SEGMENT_FIELDS + ["repeated_across_documents"], segments)
+    write_table(documents, documents_csv, "documents")  # sorted by the tables' sort_by
+    write_table(segments, segments_csv, "segments")

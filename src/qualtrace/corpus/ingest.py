@@ -15,14 +15,6 @@ from typing import Mapping
 from .attribution import SpeakerGroup, is_quotation, parse_attribution
 from .blocks import Block, split_blocks
 
-SEGMENT_FIELDS = [
-    "segment_id", "doc_id", "kind", "section", "start", "end", "line", "text", "boilerplate",
-    "speaker_group_raw", "speaker_group", "interview_id",
-    # extras
-    "attribution_start", "speaker_group_known",
-]
-DOCUMENT_FIELDS = ["doc_id", "path", "sha256", "n_chars", "title", "chapter_number",
-                   "chapter_title", "source_name"]
 
 LIST_MARKER = re.compile(r"^(?:[-–—•*·▪◦‣●○]|\d{1,2}[.)]|[a-z][.)])\s+")
 MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")

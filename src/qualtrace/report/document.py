@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__, layout
-from ..common.io import atomic_write_text, spreadsheet_cell, write_csv
+from ..common.io import atomic_write_text, spreadsheet_cell
+from ..common.tables import write_table
 from . import (appendix, checks, crosstabs, findings, keypoints, overview, reading, review,
                themes, uncoded, validity)
 from .data import ReportData
 from .figures import charts
 from .markdown import md_literal, series
-from .numbers import REPORT_NUMBER_FIELDS, Registry
+from .numbers import Registry
 from .style import EVIDENCE_HTML, SUMMARY_HTML, html_header, source_date, typst_header
 from .templates import render_template
 
@@ -144,7 +145,7 @@ def write(data: ReportData, context: Context, qmd: str | Path, numbers: str | Pa
     summary, evidence, rows = build(data, context)
     # Reviewers open report_numbers.csv in spreadsheets; a label made from a document title or
     # a speaker group (source text) must not run as a formula there. Ids and queries cannot.
-    write_csv(numbers, REPORT_NUMBER_FIELDS,
-              ({**row, "label": spreadsheet_cell(str(row["label"]))} for row in rows))
+    write_table([{**row, "label": spreadsheet_cell(str(row["label"]))} for row in rows],
+                numbers, "report_numbers")
     atomic_write_text(evidence_qmd, evidence)
     atomic_write_text(qmd, summary)

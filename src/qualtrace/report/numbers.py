@@ -16,8 +16,6 @@ from typing import Iterable
 
 from .markdown import md_literal, number
 
-REPORT_NUMBER_FIELDS = ["item_id", "section", "label", "value", "query", "segment_ids",
-                        "source"]
 
 
 @dataclass

@@ -17,16 +17,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from ..coding.engine import CODING_FIELDS, FACET_FIELDS, segment_sort_key
+from ..coding.engine import segment_sort_key
 from .decisions import THEME, Decision, text_sha256
 
-REVIEW_COLUMNS = ["status", "reviewer", "note"]
-REVIEWED_CODING_FIELDS = CODING_FIELDS + REVIEW_COLUMNS
-REVIEWED_FACET_FIELDS = FACET_FIELDS + REVIEW_COLUMNS
-# rules_coded: whether the rules made the coding the decision is about (so the report can
-# score the rules against the reviewers: accepted vs rejected automatic codings).
-OUTCOME_FIELDS = ["file", "line", "segment_id", "text_sha256", "facet", "label", "decision",
-                  "reviewer", "note", "outcome", "detail", "rules_coded"]
+# The tables' columns are in their schemas (codings, facets, review_decisions); rules_coded
+# there says whether the rules made the coding a decision is about (so the report can score
+# the rules against the reviewers: accepted vs rejected automatic codings).
 OUTCOMES = ("applied", "stale", "unknown", "conflict", "superseded")
 STATUSES = ("auto", "accepted", "added")
 POLICIES = ("reject_wins", "lead_reviewer")
@@ -125,7 +121,7 @@ def merge(segments: list[dict], codings_auto: list[dict], facets_auto: list[dict
         if seg is None:
             o.outcome, o.detail = "unknown", f"segments.csv has no segment {d.segment_id}"
             continue
-        if seg.get("boilerplate") == "true":
+        if seg.get("boilerplate"):
             o.outcome, o.detail = "unknown", "the segment is boilerplate, which is never coded"
             continue
         if d.segment_id not in hashes:
