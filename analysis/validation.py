@@ -35,7 +35,8 @@ from pathlib import Path
 from qualtrace import layout
 from qualtrace.analysis import validation
 from qualtrace.coding.codebook import load_codebook
-from qualtrace.common.io import tee_stderr_to, read_csv, read_raw, write_csv
+from qualtrace.common.io import tee_stderr_to, read_raw
+from qualtrace.common.tables import read_table, records, write_table
 
 try:
     smk = snakemake  # noqa: F821 - injected by Snakemake's script: directive
@@ -55,8 +56,10 @@ if isinstance(gold_paths, str):  # a single named file arrives as a plain string
     gold_paths = [gold_paths]
 
 # %%
-documents = read_csv(inputs["documents"])
-segments = read_csv(inputs["segments"])
+documents = records(read_table(inputs["documents"], "documents"))
+segments = records(read_table(inputs["segments"], "segments"))
+codings = records(read_table(inputs["codings"], "codings"))
+facets = records(read_table(inputs["facets"], "facets"))
 codebook = load_codebook(inputs["codebook"], terms=False)
 # themes, then each facet under its plural (the gold lines' keys); facet id -> its plural
 label_sets = validation.label_sets_from_codebook(codebook)
@@ -66,14 +69,13 @@ raw_texts = {Path(d["path"]).name: read_raw(d["path"]) for d in documents}
 # %%
 scores, disagreements = validation.validate(
     gold_paths, raw_texts, segments, documents,
-    read_csv(inputs["codings"]), read_csv(inputs["facets"]), label_sets, facet_sets)
-write_csv(outputs["coding_validation"], validation.VALIDATION_FIELDS, scores)
-write_csv(outputs["coding_disagreements"], validation.DISAGREEMENT_FIELDS, disagreements)
+    codings, facets, label_sets, facet_sets)
+write_table(scores, outputs["coding_validation"], "coding_validation")
+write_table(disagreements, outputs["coding_disagreements"], "coding_disagreements")
 # Each gold set apart, held-out (never tuned on) first: config gold.tuned_on names the others.
-write_csv(outputs["coding_validation_by_set"], validation.BY_SET_FIELDS,
-          validation.validate_by_set(gold_paths, tuned, raw_texts, segments, documents,
-                                     read_csv(inputs["codings"]), read_csv(inputs["facets"]),
-                                     label_sets, facet_sets))
+write_table(validation.validate_by_set(gold_paths, tuned, raw_texts, segments, documents,
+                                       codings, facets, label_sets, facet_sets),
+            outputs["coding_validation_by_set"], "coding_validation_by_set")
 
 # %%
 [r for r in scores if r["label"] in (validation.MACRO, validation.MICRO)]

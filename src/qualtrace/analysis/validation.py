@@ -64,7 +64,7 @@ def load_gold(paths: Iterable[str | Path], raw_texts: Mapping[str, str], segment
     doc_of_file = {Path(d["path"]).name: d["doc_id"] for d in documents}
     spans = defaultdict(list)
     for s in segments:
-        spans[s["doc_id"]].append((int(s["start"]), int(s["end"]), s["segment_id"]))
+        spans[s["doc_id"]].append((s["start"], s["end"], s["segment_id"]))
     allowed = {k: set(v) for k, v in label_sets.items()}
     units: dict[str, GoldUnit] = {}
     for path in sorted(map(str, paths)):
@@ -240,11 +240,11 @@ def _label_row(key, label, units, gold, pred) -> dict:
 
 
 def _summary_rows(key, n_units, per_label, gold_all, pred_all) -> list[dict]:
-    tp, fp, fn, tn = (sum(int(r[k]) for r in per_label) for k in ("tp", "fp", "fn", "tn"))
-    active = [r for r in per_label if int(r["tp"]) + int(r["fp"]) + int(r["fn"]) > 0]
+    tp, fp, fn, tn = (sum(r[k] for r in per_label) for k in ("tp", "fp", "fn", "tn"))
+    active = [r for r in per_label if r["tp"] + r["fp"] + r["fn"] > 0]
     macro = _counts_row(key, MACRO, n_units, len(active), tp, fp, fn, tn)
     for metric in ("precision", "recall", "f1"):
-        values = [float(r[metric]) for r in active]
+        values = [r[metric] for r in active]
         macro[metric] = _fmt(sum(values) / len(values) if values else None)
     micro = _counts_row(key, MICRO, n_units, len(per_label), tp, fp, fn, tn)
     micro.update(precision=_ratio(tp, tp + fp), recall=_ratio(tp, tp + fn),
@@ -255,10 +255,10 @@ def _summary_rows(key, n_units, per_label, gold_all, pred_all) -> list[dict]:
 
 
 def _counts_row(key, label, n_units, n_labels, tp, fp, fn, tn) -> dict:
-    row = dict.fromkeys(VALIDATION_FIELDS, "")
-    row.update(label_set=key, label=label, n_units=str(n_units), n_labels=str(n_labels),
-               support=str(tp + fn), predicted=str(tp + fp), tp=str(tp), fp=str(fp),
-               fn=str(fn), tn=str(tn))
+    row = dict.fromkeys(VALIDATION_FIELDS)  # scores None (undefined) until set
+    row.update(label_set=key, label=label, n_units=n_units, n_labels=n_labels,
+               support=tp + fn, predicted=tp + fp, tp=tp, fp=fp, fn=fn, tn=tn,
+               tp_ids="", fp_ids="", fn_ids="")
     return row
 
 
@@ -284,7 +284,7 @@ def disagreements(units: Sequence[GoldUnit], predictions, codings, facets,
                 out.append({"segment_id": unit.segment_id, "doc_id": unit.doc_id,
                             "label_set": key, "label": label,
                             "error": "false_positive" if p else "false_negative",
-                            "in_gold": _bool(g), "in_pipeline": _bool(p),
+                            "in_gold": g, "in_pipeline": p,
                             "gold_source": unit.source, "anchor": unit.anchor,
                             "rule": fired.get("rule", ""),
                             "evidence_text": fired.get("evidence_text", "")})
@@ -329,22 +329,16 @@ def validate_by_set(gold_paths, tuned, raw_texts, segments, documents, codings, 
     rows = []
     for path in sorted(gold_paths, key=lambda p: (str(Path(p)) in tuned, Path(p).name)):
         units = load_gold([path], raw_texts, segments, documents, label_sets)
-        flag = _bool(str(Path(path)) in tuned)
+        flag = str(Path(path)) in tuned
         rows += [{"gold_set": Path(path).stem, "tuned": flag, **r}
                  for r in score(units, predictions, label_sets)]
     return rows
 
 
-def _ratio(num: int, den: int) -> str:
+def _ratio(num: int, den: int) -> float:
     return _fmt(num / den if den else 0.0)  # scikit-learn zero_division=0
 
 
-def _fmt(value: float | None) -> str:
-    if value is None:
-        return ""
-    text = f"{value:.4f}"
-    return "0.0000" if text == "-0.0000" else text
-
-
-def _bool(value: bool) -> str:
-    return "true" if value else "false"
+def _fmt(value: float | None) -> float | None:
+    """A score as the table keeps it (four decimals): macro means average these values."""
+    return None if value is None else float(f"{value:.4f}") + 0.0  # + 0.0: no -0.0

@@ -128,7 +128,7 @@ def _compact(data: ReportData, segment_ids) -> str:
         by_doc.setdefault(seg["doc_id"] if seg else "", []).append(sid)
     parts = []
     for doc, sids in by_doc.items():
-        lines = ", ".join(data.segment[s]["line"] if s in data.segment else f"`{s}`"
+        lines = ", ".join(str(data.segment[s]["line"]) if s in data.segment else f"`{s}`"
                           for s in sids)
         name = md_literal(data.short_chapter(doc)) if doc else "Unknown segments"
         word = "line" if len(sids) == 1 else "lines"
@@ -160,7 +160,7 @@ def _passage(data: ReportData, segment_id: str, theme: str) -> str:
     text = seg["text"]
     if seg["kind"] in ("key_point", "list_item"):
         text = strip_bullet(text)  # a list marker is layout, not what was said
-    start = int(seg["start"]) + len(seg["text"]) - len(text)
+    start = seg["start"] + len(seg["text"]) - len(text)
     found = data.evidence.get((segment_id, theme)) if theme else None
     focus = (found[0] - start, found[1] - start) if found else None
     where = (f"Line {seg['line']} \u00b7 `{segment_id}` \u00b7 "

@@ -135,7 +135,7 @@ def _check_items(data: ReportData, check: dict, rows: list[dict]) -> str:
                      f"`{seg['segment_id']}`")
         elif r["doc_id"]:
             where = md_literal(f"{data.short_chapter(r['doc_id'])}, characters "
-                               f"{r['start']}\u2013{r['end']}" if r["start"] else
+                               f"{r['start']}\u2013{r['end']}" if r["start"] is not None else
                                data.short_chapter(r["doc_id"]))
         else:
             where = "corpus"

@@ -56,7 +56,7 @@ def cooccurrence_block(reg: Registry, data: ReportData, fig) -> str:
     for i, a in enumerate(order):
         for b in order[i + 1:]:
             row = data.pair.get((a, b)) or data.pair.get((b, a)) or {}
-            n = int(row.get("n_segments", "0") or 0)
+            n = row.get("n_segments") or 0
             if n:
                 pairs.append((n, i, order.index(b), a, b))
     pairs.sort(key=lambda p: (-p[0], p[1], p[2]))

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from ..analysis.gold_scores import SetScore, read_scores
 from ..coding.codebook import Codebook, load_codebook
-from ..common.io import InputError, read_csv, read_raw
+from ..common.io import InputError, read_raw
+from ..common.tables import read_table, records
 
 # Tables the report needs (named inputs of the report_source rule, without `.csv`).
 TABLES = ("documents", "segments", "codings", "facets", "theme_summary", "theme_cooccurrence",
@@ -24,8 +25,8 @@ TABLES = ("documents", "segments", "codings", "facets", "theme_summary", "theme_
 class ReportData:
     codebook: Codebook
     manifest: dict
-    tables: dict[str, list[dict[str, str]]]
-    by_facet: dict[str, list[dict[str, str]]]       # facet id -> theme_by_<facet> rows
+    tables: dict[str, list[dict]]                  # typed rows (common.tables.records)
+    by_facet: dict[str, list[dict]]                # facet id -> theme_by_<facet> rows
     gold_units: list[str] = field(default_factory=list)  # segment ids of the scored gold units
     # Scores measured on other gold corpora (config validity.external_scores): the file's
     # path and rows ("" and none when the config names no file), and the config's note on them.
@@ -51,10 +52,10 @@ class ReportData:
         for row in t["codings"]:
             self.themes_of[row["segment_id"]].add(row["theme"])
             self.evidence.setdefault((row["segment_id"], row["theme"]),
-                                     (int(row["evidence_start"]), int(row["evidence_end"])))
+                                     (row["evidence_start"], row["evidence_end"]))
         kinds = self.codebook.code_kinds
         self._countable = [s for s in self.segments
-                           if s["boilerplate"] != "true" and s["kind"] in kinds]
+                           if not s["boilerplate"] and s["kind"] in kinds]
         self.countable_ids = {s["segment_id"] for s in self._countable}
         self.countable_by_doc: dict[str, list[dict[str, str]]] = defaultdict(list)
         for s in self._countable:
@@ -84,14 +85,14 @@ class ReportData:
     def chapter(self, doc_id: str) -> str:
         """How a reader names a document: 'Chapter 6: Delivering for clients'."""
         doc = self.document.get(doc_id, {})
-        number, title = doc.get("chapter_number", ""), doc.get("chapter_title", "")
-        if number and title:
+        number, title = doc.get("chapter_number"), doc.get("chapter_title", "")
+        if number is not None and title:
             return f"Chapter {number}: {title}"
         return title or doc.get("title") or doc_id
 
     def short_chapter(self, doc_id: str) -> str:
-        number = self.document.get(doc_id, {}).get("chapter_number", "")
-        return f"Ch. {number}" if number else doc_id
+        number = self.document.get(doc_id, {}).get("chapter_number")
+        return f"Ch. {number}" if number is not None else doc_id
 
 
 def load(tables: dict[str, str], by_facet: dict[str, str], manifest: str, codebook: str,
@@ -104,8 +105,9 @@ def load(tables: dict[str, str], by_facet: dict[str, str], manifest: str, codebo
     data = ReportData(
         codebook=load_codebook(codebook, terms=False),
         manifest=json.loads(Path(manifest).read_text(encoding="utf-8")),
-        tables={name: read_csv(tables[name]) for name in TABLES},
-        by_facet={facet: read_csv(path) for facet, path in by_facet.items()})
+        tables={name: records(read_table(tables[name], name)) for name in TABLES},
+        by_facet={facet: records(read_table(path, f"theme_by_{facet}"))
+                  for facet, path in by_facet.items()})
     if gold:
         data.gold_units = _gold_units(data, gold)
     if external_scores:

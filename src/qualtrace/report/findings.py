@@ -69,7 +69,7 @@ def _cooccurrence(reg: Registry, data: ReportData) -> str:
     for i, a in enumerate(order):
         for b in order[i + 1:]:
             row = data.pair.get((a, b)) or data.pair.get((b, a)) or {}
-            n = int(row.get("n_segments", "0") or 0)
+            n = row.get("n_segments") or 0
             if n and (best is None or n > best[0]):
                 best = (n, a, b)
     if best is None:
@@ -84,7 +84,7 @@ def _theme(data: ReportData, t: str) -> str:
 
 
 def _count(data: ReportData, t: str) -> int:
-    return int((data.summary.get(t) or {}).get("n_segments", "0") or 0)
+    return (data.summary.get(t) or {}).get("n_segments") or 0
 
 
 def _series(parts: list[str]) -> str:

@@ -65,8 +65,8 @@ def _key_point(reg: Registry, data: ReportData, n: int, row: dict) -> str:
     coded = ", ".join(_theme(data, t) for t in themes) or "none"
     shown = ""
     if support:
-        lines = sorted({data.segment[s]["line"] for s in support if s in data.segment},
-                       key=lambda v: int(v) if v.isdigit() else 0)
+        lines = [str(n) for n in sorted({data.segment[s]["line"] for s in support
+                                         if s in data.segment})]
         evidence = (f"Shares a theme code ({', '.join(_theme(data, t) for t in shared) or 'a theme'}) "
                     f"with {link} body passages (lines {', '.join(lines)}), for example:")
         indent = " " * (len(str(n)) + 2)
@@ -74,7 +74,7 @@ def _key_point(reg: Registry, data: ReportData, n: int, row: dict) -> str:
             f"\n\n{indent}- {excerpt(strip_bullet(data.segment[s]['text']), SHOWN_CHARS)} "
             f"(line {data.segment[s]['line']}, `{s}`)"
             for s in spread(support, SHOWN_PASSAGES) if s in data.segment)
-    elif row["supported"] == "true":
+    elif row["supported"]:
         evidence = f"Marked as supported, with {link} passages listed."
     else:
         evidence = (f"**Not supported:** {link} body passages share a theme with it"
@@ -95,7 +95,7 @@ def _summary(reg: Registry, data: ReportData, rows: list[dict],
     order = {d["doc_id"]: i for i, d in enumerate(data.documents)}
     docs = sorted(by_doc, key=lambda d: (order.get(d, len(order)), d))
     rows = [r for d in docs for r in by_doc[d]]  # document order, then as in the table
-    unsupported = [r for r in rows if r["supported"] != "true"]
+    unsupported = [r for r in rows if not r["supported"]]
     uncoded = [r for r in unsupported if not r["themes"].split()]
 
     def count(item_id, label, query, found, value=None, **extra):
@@ -113,7 +113,7 @@ def _summary(reg: Registry, data: ReportData, rows: list[dict],
                           "and [not supported](#ev-keypoints-unsupported)."])
     n_yes = count("keypoints-supported", "Key points supported by body passages",
                   "key_point_support: supported=true",
-                  [r for r in rows if r["supported"] == "true"])
+                  [r for r in rows if r["supported"]])
     n_no = count("keypoints-unsupported", "Key points not supported by body passages",
                  "key_point_support: supported=false", unsupported)
     n_uncoded = count("keypoints-uncoded", "Key points with no theme coded",
@@ -138,7 +138,7 @@ def _summary(reg: Registry, data: ReportData, rows: list[dict],
 def _by_document(reg: Registry, data: ReportData, docs: list[str],
                  by_doc: dict[str, list[dict]]) -> str:
     def lacking(d):
-        return sum(r["supported"] != "true" for r in by_doc[d])
+        return sum(not r["supported"] for r in by_doc[d])
 
     ranked = sorted(docs, key=lambda d: -lacking(d))  # stable: document order within ties
     shown = ranked[:KEY_POINT_TABLE_ROWS]
@@ -150,9 +150,9 @@ def _by_document(reg: Registry, data: ReportData, docs: list[str],
         for name, what, where, chosen in (
                 ("all", "key points", "all rows", found),
                 ("supported", "key points supported", "supported=true",
-                 [r for r in found if r["supported"] == "true"]),
+                 [r for r in found if r["supported"]]),
                 ("unsupported", "key points not supported", "supported=false",
-                 [r for r in found if r["supported"] != "true"])):
+                 [r for r in found if not r["supported"]])):
             cells.append(items.segments(
                 reg, data, f"keypoints-doc-{key}-{name}", f"{data.chapter(d)}: {what}",
                 f"key_point_support: doc_id={d}, {where}", [r["key_point_id"] for r in chosen],

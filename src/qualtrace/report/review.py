@@ -35,7 +35,7 @@ class _Review:
         self.rejected = defaultdict(set)
         for row in data.tables.get("review_decisions", []):
             if (row["outcome"] == "applied" and row["decision"] == "reject"
-                    and row["facet"] == "theme" and row.get("rules_coded") == "true"):
+                    and row["facet"] == "theme" and row.get("rules_coded")):
                 self.rejected[row["label"]].add((row["segment_id"], row["label"]))
 
     def auto(self, theme: str) -> set:

@@ -125,9 +125,9 @@ def representative_quotes(data: ReportData, theme_id: str, limit: int = MAX_QUOT
 
 def quote_body(seg: dict) -> str:
     """What the speaker said: the quotation without its printed (attribution)."""
-    text, cut = seg["text"], seg.get("attribution_start") or ""
+    text, cut = seg["text"], seg.get("attribution_start")
     if cut:
-        rel = int(cut) - int(seg["start"])
+        rel = cut - seg["start"]
         if 0 < rel <= len(text):
             text = text[:rel]
     return text.strip()

@@ -79,7 +79,7 @@ class _Numbers:
 
     def ratio(self, label: str, col: str) -> str:
         row = self.by_label[label]
-        if row.get(col, "") == "":
+        if row.get(col) is None:
             return "undefined"
         if label in (MACRO, MICRO):
             segs = self.involved if col in ("precision", "recall", "f1") else self.units()
@@ -94,7 +94,7 @@ class _Numbers:
         where = ("every label's TP, FP and FN" if label in (MACRO, MICRO)
                  else "this label's TP, FP and FN")
         notes = [f"Computed from {over} ({where}); unrounded value "
-                 f"{md_literal(row[col])}.", UNITS_NOTE]
+                 f"{row[col]:.4f}.", UNITS_NOTE]
         return self.reg.link(f"{self.prefix}{self.set}-{self._key(label)}-{col}",
                              _score(row[col]),
                              f"Validity, {self.gold_set or 'all gold'}, {self.set}, {name}: {col}",
@@ -124,7 +124,7 @@ def _by_set(data: ReportData) -> list[tuple[str, bool, dict[str, list[dict]]]]:
     """(gold set, tuned?, label set -> rows), held-out sets first (the table's order)."""
     out: dict[str, tuple[bool, dict]] = {}
     for r in data.tables.get("coding_validation_by_set", []):
-        tuned, sets = out.setdefault(r["gold_set"], (r["tuned"] == "true", defaultdict(list)))
+        tuned, sets = out.setdefault(r["gold_set"], (r["tuned"], defaultdict(list)))
         sets[r["label_set"]].append(r)
     return [(name, tuned, sets) for name, (tuned, sets) in out.items()]
 
