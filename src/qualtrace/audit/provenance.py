@@ -12,7 +12,8 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-from ..common.io import read_csv, sha256_file
+from ..common.io import sha256_file
+from ..common.tables import read_table, records
 
 SOFTWARE = ["qualtrace", "snakemake", "PyYAML", "jsonschema", "matplotlib", "pypandoc-binary",
             "typst", "rocrate", "krippendorff", "numpy", "lxml"]
@@ -48,7 +49,7 @@ def run_manifest(documents_csv: str, codebook: str, configfiles: list[str],
         # Researcher review decisions (data/review/*.csv): inputs like the raw files.
         "review_decisions": [_file_entry(p) for p in sorted(review_files)],
         "inputs": [{"doc_id": d["doc_id"], "path": d["path"], "sha256": d["sha256"]}
-                   for d in read_csv(documents_csv)],
+                   for d in records(read_table(documents_csv, "documents"))],
         "codebook": _file_entry(codebook),
         "config": _file_entry(configfiles[-1]) if len(configfiles) == 1 else {
             "files": [_file_entry(p) for p in configfiles]},
@@ -64,7 +65,7 @@ def report_items(report_numbers_csv: str | None) -> dict[str, dict]:
                              "value": row["value"], "query": row["query"],
                              "segment_ids": row["segment_ids"].split(),
                              **({"source": row["source"]} if row.get("source") else {})}
-            for row in read_csv(report_numbers_csv)}
+            for row in records(read_table(report_numbers_csv, "report_numbers"))}
 
 
 def provenance(manifest: dict, outputs_by_rule: dict[str, list[str]],

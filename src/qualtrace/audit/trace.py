@@ -17,7 +17,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import layout
-from ..common.io import InputError, read_csv, read_raw_bytes
+from ..common.io import InputError, read_raw_bytes
+from ..common.tables import read_table, records
 from ..corpus.spans import line_column
 from ..common.terminal import printable
 
@@ -62,7 +63,7 @@ class Workspace:
             path = self.root / layout.table(name)
             if not path.is_file():
                 raise TraceError(f"{path} does not exist; run the workflow first")
-            self._cache[name] = read_csv(path)
+            self._cache[name] = records(read_table(path, name))
         return self._cache[name]
 
     def facets(self) -> list[str]:
@@ -98,7 +99,7 @@ def _resolve(ws: Workspace, words: list[str]) -> tuple[str, list[str], dict[str,
         return _coding(ws, seg_id, theme)
     numbers = ws.root / layout.table("report_numbers")
     if numbers.is_file():
-        for row in read_csv(numbers):
+        for row in records(read_table(numbers, "report_numbers")):
             if row["item_id"] == ident:
                 description = f"{ident}: {row['label']} = {row['value']} ({row['query']})"
                 if row.get("source"):
@@ -133,14 +134,13 @@ def _coding(ws: Workspace, seg_id: str, theme: str):
         facet, _, value = theme.partition("=")
         for row in ws.table("facets"):
             if row["segment_id"] == seg_id and (row["facet"], row["value"]) == (facet, value):
-                span = (int(row["evidence_start"]), int(row["evidence_end"]),
-                        row["evidence_text"])
+                span = (row["evidence_start"], row["evidence_end"], row["evidence_text"])
                 return (f"coding {seg_id} {facet}={value} (rule {row['rule']})", [seg_id],
                         {seg_id: span})
         raise TraceError(f"segment {seg_id} is not coded with {facet} '{value}'")
     for row in ws.table("codings"):
         if row["segment_id"] == seg_id and row["theme"] == theme:
-            span = (int(row["evidence_start"]), int(row["evidence_end"]), row["evidence_text"])
+            span = (row["evidence_start"], row["evidence_end"], row["evidence_text"])
             return f"coding {seg_id} {theme} (rule {row['rule']})", [seg_id], {seg_id: span}
     raise TraceError(f"segment {seg_id} is not coded with theme '{theme}'")
 
@@ -196,8 +196,8 @@ def _codings_of(ws: Workspace, seg_ids: list[str], wanted) -> dict[str, list[dic
             continue
         out.setdefault(row["segment_id"], []).append({
             "facet": facet, "label": label, "rule": row["rule"],
-            "evidence_start": int(row["evidence_start"] or 0),
-            "evidence_end": int(row["evidence_end"] or 0),
+            "evidence_start": row["evidence_start"] or 0,
+            "evidence_end": row["evidence_end"] or 0,
             "evidence_text": row.get("evidence_text") or "",
             "status": row.get("status") or "auto", "reviewer": row.get("reviewer") or "",
             "note": row.get("note") or ""})
@@ -220,13 +220,13 @@ def trace(words: list[str], root: str | Path = ".") -> tuple[str, list[Passage]]
         if doc["doc_id"] not in texts:
             texts[doc["doc_id"]] = _read(doc["path"], doc["sha256"], ws.root)
         unreadable, hash_ok, raw = texts[doc["doc_id"]]
-        start, end, text = evidence.get(seg_id, (int(seg["start"]), int(seg["end"]), ""))
+        start, end, text = evidence.get(seg_id, (seg["start"], seg["end"], ""))
         if unreadable:
             line = column = None
             hash_ok = span_ok = False
             problem = unreadable
         else:
-            span_ok = raw[int(seg["start"]):int(seg["end"])] == seg["text"] and (
+            span_ok = raw[seg["start"]:seg["end"]] == seg["text"] and (
                 not text or raw[start:end] == text)
             line, column = line_column(raw, start)
             problem = "; ".join(p for p, bad in (
@@ -236,7 +236,7 @@ def trace(words: list[str], root: str | Path = ".") -> tuple[str, list[Passage]]
         for coding in coded.get(seg_id, []):  # evidence outside the segment: inherited
             s, e = coding.pop("evidence_start"), coding.pop("evidence_end")
             text = coding.pop("evidence_text")
-            if e > s and not (int(seg["start"]) <= s and e <= int(seg["end"])):
+            if e > s and not (seg["start"] <= s and e <= seg["end"]):
                 coding.update(elsewhere=True, evidence_start=s, evidence_end=e,
                               evidence_text=text)
         passages.append(Passage(seg_id, doc["doc_id"], doc["path"], line, column, start, end,

@@ -21,12 +21,14 @@ def _pairs(items: list[str]) -> dict[str, str]:
 
 def cmd_figures(args) -> str:
     from ..coding.codebook import load_codebook
-    from ..common.io import read_csv
+    from ..common.tables import read_table, records
     from ..report.figures import charts, write_charts
 
-    found = charts(load_codebook(args.codebook, terms=False), read_csv(args.theme_summary),
-                   read_csv(args.cooccurrence),
-                   {f: read_csv(p) for f, p in _pairs(args.by_facet).items()})
+    found = charts(load_codebook(args.codebook, terms=False),
+                   records(read_table(args.theme_summary, "theme_summary")),
+                   records(read_table(args.cooccurrence, "theme_cooccurrence")),
+                   {f: records(read_table(p, layout.by_facet_name(f)))
+                    for f, p in _pairs(args.by_facet).items()})
     outputs = _pairs(args.output)
     write_charts(found, outputs)
     return f"{len(outputs)} charts written"

@@ -24,8 +24,8 @@ the cost independent of repeated values.
 from __future__ import annotations
 
 import functools
-import io
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Mapping
 
@@ -152,8 +152,10 @@ def frame(name: str, rows: Iterable[Mapping] | "pd.DataFrame") -> "pd.DataFrame"
     wanted = columns(name)
     if isinstance(rows, pd.DataFrame):
         data = rows
-    else:
-        data = pd.DataFrame.from_records(list(rows), columns=wanted)
+    else:  # a row may leave a column out (missing); a column the table lacks is an error
+        rows = list(rows)
+        data = pd.DataFrame.from_records(rows) if rows else pd.DataFrame(columns=wanted)
+        data = data.reindex(columns=[*wanted, *(c for c in data.columns if c not in wanted)])
     extra = [c for c in data.columns if c not in wanted]
     missing = [c for c in wanted if c not in data.columns]
     if extra or missing:
@@ -230,9 +232,21 @@ def table_bytes(data: "pd.DataFrame | Iterable[Mapping]", name: str, path="") ->
         typed = typed.sort_values(order, kind="stable", ignore_index=True)
     text = cells(typed, name)
     validate(text, name, path or name)
-    buffer = io.StringIO()
-    text.to_csv(buffer, index=False, lineterminator="\n", encoding="utf-8")
-    return buffer.getvalue().encode("utf-8")
+    lines = [",".join(map(_quoted, text.columns))]
+    if len(text):
+        quoted = [text[c].map(_quoted) for c in text.columns]
+        lines += [",".join(row) for row in zip(*quoted)]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
+
+
+def _quoted(cell: str) -> str:
+    """A cell as the csv module's minimal quoting writes it, except that a lone carriage
+    return is quoted too: csv with lineterminator="\n" leaves it bare, and every CSV reader
+    (this one, csv.reader, spreadsheets) then splits the row there."""
+    return '"' + cell.replace('"', '""') + '"' if _NEEDS_QUOTES.search(cell) else cell
 
 
 def write_table(data: "pd.DataFrame | Iterable[Mapping]", path_or_name: str | os.PathLike,

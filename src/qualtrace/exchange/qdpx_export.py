@@ -194,16 +194,16 @@ def _check_inputs(documents, segments, codings, facets, raw_texts, codebook, nam
                 raise InputError(f"{names[table]}: facet value {row['facet']}/{row['value']} "
                                  "is not in the codebook")
             raw = raw_texts[seg["doc_id"]]
-            s, e = int(row["evidence_start"]), int(row["evidence_end"])
+            s, e = row["evidence_start"], row["evidence_end"]
             # A facet value taken from context (qualtrace.coding.context) points at the passage it was
             # taken from, elsewhere in the document; a theme's evidence is in its segment.
-            inside = table == "facets" or int(seg["start"]) <= s <= e <= int(seg["end"])
+            inside = table == "facets" or seg["start"] <= s <= e <= seg["end"]
             if raw[s:e] != row["evidence_text"] or not inside:
                 raise InputError(f"{names[table]}: evidence [{s}:{e}) of {row['segment_id']} does "
                                  "not match the raw file; rebuild the tables")
     for seg in segments:
         raw = raw_texts[seg["doc_id"]]
-        if raw[int(seg["start"]):int(seg["end"])] != seg["text"]:
+        if raw[seg["start"]:seg["end"]] != seg["text"]:
             raise InputError(f"{names['segments']}: {seg['segment_id']} text does not match the "
                              "raw file at its span; rebuild the tables")
 
@@ -400,7 +400,7 @@ class ProjectXml:
             line_ends = [m.end() for m in _LINE_END.finditer(raw)]
             out = []
             for seg, code_key, sel_key, sel_guid, row in self._by_doc.get(doc_id, ()):
-                start, seg_id = int(seg["start"]), seg["segment_id"]
+                start, seg_id = seg["start"], seg["segment_id"]
                 line = bisect.bisect_right(line_ends, start)
                 code = codes[code_key]
                 what = code.name if "theme" in row else f"{facet_label[row['facet']]}: {code.name}"
@@ -409,7 +409,7 @@ class ProjectXml:
                 out.append(
                     f"{i3}<PlainTextSelection guid=\"{sel_guid}\" "
                     f"name=\"line:{line} {_attr(seg_id)}\" "
-                    f"startPosition=\"{start}\" endPosition=\"{int(seg['end'])}\" "
+                    f"startPosition=\"{start}\" endPosition=\"{seg['end']}\" "
                     f"creatingUser=\"{user}\">"
                     f"{i4}<Description>{_text(_selection_description(seg, row, what))}"
                     f"</Description>"

@@ -24,7 +24,8 @@ from pathlib import Path
 
 from ..coding.codebook import DEFAULT_CODE_KINDS, load_codebook
 from .codebook_formats import guid
-from ..common.io import InputError, atomic_write_text, read_csv, read_raw
+from ..common.io import InputError, atomic_write_text, read_raw
+from ..common.tables import read_table, records
 from .xmlguard import UnsafeXmlError, check as check_prolog
 
 MIN_ANCHOR = 40  # SPEC: anchors are 40+ characters
@@ -448,11 +449,7 @@ def qdpx_to_gold(path, documents, out_jsonl, *, codebook, segments_csv,
     skipped = list(project.warnings)
     doc_of = {Path(p).name: doc_id for doc_id, p in sorted(documents.items())}
     raws = {Path(p).name: read_raw(p) for _, p in sorted(documents.items())}
-    segs_of = defaultdict(list)
-    for seg in read_csv(segments_csv):
-        segs_of[seg["doc_id"]].append(seg)
-    for segs in segs_of.values():
-        segs.sort(key=lambda s: int(s["start"]))
+    segs_of = segments_by_document(records(read_table(segments_csv, "segments")))
     labels = Labels(codebook)
     units: dict[tuple[str, str], dict] = {}
     placed, files = place_codings(project, raws, segs_of, doc_of, labels, skipped)
@@ -469,7 +466,7 @@ def qdpx_to_gold(path, documents, out_jsonl, *, codebook, segments_csv,
         kinds = getattr(codebook, "code_kinds", DEFAULT_CODE_KINDS)
         for file in sorted(files):
             for seg in segs_of[doc_of[file]]:
-                if seg.get("boilerplate") != "true" and seg["kind"] in kinds:
+                if not seg["boilerplate"] and seg["kind"] in kinds:
                     units.setdefault((file, seg["segment_id"]), {"seg": seg, "labels": set()})
     lines = _gold_lines(units, raws, codebook, skipped)
     atomic_write_text(out_jsonl, "".join(json.dumps(line, ensure_ascii=False) + "\n"
@@ -483,9 +480,9 @@ def _gold_lines(units, raws, codebook, skipped) -> list[dict]:
         order.update({(f.plural, v.id): i for i, v in enumerate(f.values)})
     lines = []
     for (file, seg_id), unit in sorted(units.items(),
-                                       key=lambda kv: (kv[0][0], int(kv[1]["seg"]["start"]))):
+                                       key=lambda kv: (kv[0][0], kv[1]["seg"]["start"])):
         seg = unit["seg"]
-        anchor = anchor_for(raws[file], int(seg["start"]), int(seg["end"]))
+        anchor = anchor_for(raws[file], seg["start"], seg["end"])
         if anchor is None:
             why = (f"is shorter than the {MIN_ANCHOR} characters an anchor needs"
                    if len(seg["text"].strip()) < MIN_ANCHOR else
@@ -500,17 +497,27 @@ def _gold_lines(units, raws, codebook, skipped) -> list[dict]:
     return lines
 
 
+def segments_by_document(segments: list[dict]) -> dict[str, list[dict]]:
+    """The segments table's rows as doc_id -> that document's segments, sorted by start."""
+    segs_of = defaultdict(list)
+    for seg in segments:
+        segs_of[seg["doc_id"]].append(seg)
+    for segs in segs_of.values():
+        segs.sort(key=lambda s: s["start"])
+    return segs_of
+
+
 def segments_covered(segments, start: int, end: int) -> list[dict]:
     """Non-boilerplate segments a selection codes: those it lies in or covers half of.
     `segments` are one document's, sorted by start (they do not overlap)."""
     found = []
-    first = max(bisect.bisect_right(segments, start, key=lambda s: int(s["start"])) - 1, 0)
+    first = max(bisect.bisect_right(segments, start, key=lambda s: s["start"]) - 1, 0)
     for seg in segments[first:]:
-        s, e = int(seg["start"]), int(seg["end"])
+        s, e = seg["start"], seg["end"]
         if s >= end:
             break
         overlap = min(e, end) - max(s, start)
-        if seg.get("boilerplate") != "true" and overlap > 0 and (
+        if not seg["boilerplate"] and overlap > 0 and (
                 (s <= start and end <= e) or 2 * overlap >= e - s):
             found.append(seg)
     return found

@@ -45,12 +45,13 @@ def export_qdpx(output, *, codebook, documents, segments, codings, facets,
 
 def _export(output, validate, *, codebook, documents, segments, codings, facets, name) -> str:
     from ..coding.codebook import load_codebook
-    from ..common.io import read_csv, read_raw, sha256_file
+    from ..common.io import read_raw, sha256_file
+    from ..common.tables import read_table, records
 
     cb = load_codebook(codebook, terms=False)
     tables = {"documents": documents, "segments": segments, "codings": codings,
               "facets": facets}
-    rows = {key: read_csv(path) for key, path in tables.items()}
+    rows = {key: records(read_table(path, key)) for key, path in tables.items()}
     raw_texts = {d["doc_id"]: read_raw(d["path"]) for d in rows["documents"]}
     meta = cb.raw if isinstance(getattr(cb, "raw", None), dict) else {}
     inputs = "; ".join(f"{Path(p).name} {sha256_file(p)}"

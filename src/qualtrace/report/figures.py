@@ -35,18 +35,18 @@ class Grid:
 
 def theme_order(summary_rows: Sequence[dict], theme_ids: Sequence[str]) -> list[str]:
     """Themes by number of segments (most first), ties in codebook order."""
-    count = {r["theme"]: int(r["n_segments"]) for r in summary_rows}
+    count = {r["theme"]: r["n_segments"] for r in summary_rows}
     return sorted(theme_ids, key=lambda t: (-count.get(t, 0), theme_ids.index(t)))
 
 
 def prevalence_grid(summary_rows, theme_ids, labels) -> Grid:
-    count = {r["theme"]: int(r["n_segments"]) for r in summary_rows}
+    count = {r["theme"]: r["n_segments"] for r in summary_rows}
     order = theme_order(summary_rows, theme_ids)
     return Grid([labels[t] for t in order], ["segments"], [[count.get(t, 0)] for t in order])
 
 
 def facet_grid(summary_rows, facet_rows, theme_ids, labels, values, value_labels) -> Grid:
-    count = {(r["theme"], r["value"]): int(r["n_segments"]) for r in facet_rows}
+    count = {(r["theme"], r["value"]): r["n_segments"] for r in facet_rows}
     order = theme_order(summary_rows, theme_ids)
     return Grid([labels[t] for t in order], [value_labels[v] for v in values],
                 [[count.get((t, v), 0) for v in values] for t in order])
@@ -57,8 +57,7 @@ def cooccurrence_grid(summary_rows, pair_rows, theme_ids, labels) -> Grid:
     all but the first, and only cells above the diagonal (each pair once) are shown."""
     count = {}
     for r in pair_rows:
-        count[(r["theme_a"], r["theme_b"])] = count[(r["theme_b"], r["theme_a"])] = int(
-            r["n_segments"])
+        count[(r["theme_a"], r["theme_b"])] = count[(r["theme_b"], r["theme_a"])] = r["n_segments"]
     order = theme_order(summary_rows, theme_ids)
     rows, columns = order[:-1], order[1:]
     values = [[count.get((a, b), 0) if j + 1 > i else None for j, b in enumerate(columns)]

@@ -13,7 +13,8 @@ import yaml
 
 from .. import layout
 from ..coding.engine import segment_sort_key
-from ..common.io import InputError, paused_gc, read_csv
+from ..common.io import InputError, paused_gc
+from ..common.tables import read_table, records
 from .decisions import (THEME, Decision, DecisionError, label_vocabulary, read_decisions,
                         review_files, text_sha256)
 
@@ -58,20 +59,20 @@ class Corpus:
         self.theme_names = {t["id"]: t.get("label", t["id"]) for t in codebook.get("themes", [])
                             if isinstance(t, dict)}
         kinds = codebook.get("settings", {}).get("code_kinds") or CODABLE_FALLBACK
-        segments = [s for s in read_csv(self.root / layout.table("segments"))
-                    if s["kind"] in kinds and s.get("boilerplate") != "true"]
+        segments = [s for s in records(read_table(self.root / layout.table("segments")))
+                    if s["kind"] in kinds and not s["boilerplate"]]
         segments.sort(key=lambda s: (s["doc_id"], segment_sort_key(s["segment_id"])))
         codings: dict[str, list[Coding]] = defaultdict(list)
         for name, facet_of, label_of in (("codings_auto", lambda r: THEME, lambda r: r["theme"]),
                                          ("facets_auto", lambda r: r["facet"],
                                           lambda r: r["value"])):
-            for row in read_csv(self.root / layout.table(name)):
+            for row in records(read_table(self.root / layout.table(name))):
                 codings[row["segment_id"]].append(Coding(
                     facet_of(row), label_of(row), row["rule"],
-                    (int(row["evidence_start"]), int(row["evidence_end"]))))
+                    (row["evidence_start"], row["evidence_end"])))
         self.items: dict[str, Item] = {}
         for seg in segments:
-            base = int(seg["start"])
+            base = seg["start"]
             own = codings.get(seg["segment_id"], [])
             for c in own:
                 c.evidence = (c.evidence[0] - base, c.evidence[1] - base)

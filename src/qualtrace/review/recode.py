@@ -14,8 +14,9 @@ from pathlib import Path
 
 from .. import layout
 from ..coding.codebook import load_codebook
-from ..common.io import InputError, read_csv, read_raw
-from ..exchange.qdpx_read import Labels, place_codings, read_qdpx
+from ..common.io import InputError, read_raw
+from ..common.tables import read_table, records
+from ..exchange.qdpx_read import Labels, place_codings, read_qdpx, segments_by_document
 from .decisions import THEME, append_decisions, read_decisions, reviewer_file, text_sha256
 
 
@@ -55,12 +56,8 @@ def import_review(recoded, reviewer: str, *, documents: dict[str, str], codebook
                 "; run `snakemake --cores 4` first" if path != recoded else ""))
     book = load_codebook(codebook, terms=False)
     labels = Labels(book)
-    segments = read_csv(segments_csv)
-    segs_of = defaultdict(list)
-    for seg in segments:
-        segs_of[seg["doc_id"]].append(seg)
-    for segs in segs_of.values():
-        segs.sort(key=lambda s: int(s["start"]))
+    segments = records(read_table(segments_csv, "segments"))
+    segs_of = segments_by_document(segments)
     skipped: list[str] = []
     before = coded_segments(ours, documents, segs_of, labels, skipped)
     after = coded_segments(recoded, documents, segs_of, labels, skipped)
