@@ -30,21 +30,31 @@ def corpus(n_docs: int, seed: int, workdir: Path, raw_dir: Path | None = None):
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from synth import generate
     from qualtrace.common.config import validate_config_file
-    from qualtrace.common.io import csv_text
     from qualtrace.corpus.ingest import IngestRules, ingest_file
 
     if raw_dir is None:
         generate(workdir, n_docs, seed=seed)
     config = _own(raw_dir, "config.yaml")
     rules = IngestRules.from_config(validate_config_file(config)["ingest"])
-    rows, raw = [], {}
+    segments, raw = [], {}
     for path in sorted((raw_dir or workdir).rglob("*.txt")):
-        doc = ingest_file(str(path), path.stem, rules)
+        segments += ingest_file(str(path), path.stem, rules)["segments"]
         raw[path.stem] = path.read_text(encoding="utf-8")
-        segs = doc["segments"]
-        fields = list(segs[0])
-        rows += list(csv.DictReader(io.StringIO(csv_text(fields, segs))))
-    return rows, raw
+    return _as_read(segments, workdir), raw
+
+
+def _as_read(segments: list[dict], workdir: Path) -> list[dict]:
+    """The segments as the package's own `code` step reads them from segments.csv: typed rows
+    where the package has the typed tables module, else the CSV's text cells (an older ref)."""
+    try:
+        from qualtrace.common.tables import read_table, records, write_table
+    except ImportError:
+        from qualtrace.common.io import csv_text
+
+        return list(csv.DictReader(io.StringIO(csv_text(list(segments[0]), segments))))
+    path = workdir / "segments.csv"  # the flag gather adds across documents; coding ignores it
+    write_table([{"repeated_across_documents": False, **s} for s in segments], path, "segments")
+    return records(read_table(path, "segments"))
 
 
 def _own(raw_dir: Path | None, name: str) -> Path:

@@ -29,23 +29,23 @@ sys.path.insert(0, str(ROOT / "src"))
 from qualtrace import layout  # noqa: E402
 from qualtrace.coding.codebook import load_codebook, term_regex  # noqa: E402
 from qualtrace.coding.engine import code_segments  # noqa: E402
-from qualtrace.common.io import read_csv  # noqa: E402
+from qualtrace.common.tables import read_table, records  # noqa: E402
 
 
 def synthetic_corpus(segments: list[dict], raw_dir: Path, target_bytes: int):
     """Repeat the coded segments into one long synthetic document with exact offsets."""
     raws = {p.stem: p.read_text(encoding="utf-8") for p in raw_dir.glob("*.txt")}
-    units = [s for s in segments if s["boilerplate"] != "true"]
+    units = [s for s in segments if not s["boilerplate"]]
     parts, rows, pos, n = [], [], 0, 0
     while pos < target_bytes:
         for seg in units:
             raw = raws[seg["doc_id"]]
-            text = raw[int(seg["start"]):int(seg["end"])]
+            text = raw[seg["start"]:seg["end"]]
             n += 1
             row = dict(seg, doc_id="synthetic", segment_id=f"synthetic-{n:07d}",
-                       start=str(pos), end=str(pos + len(text)))
-            if seg.get("attribution_start"):
-                row["attribution_start"] = str(pos + int(seg["attribution_start"]) - int(seg["start"]))
+                       start=pos, end=pos + len(text))
+            if seg["attribution_start"] is not None:
+                row["attribution_start"] = pos + seg["attribution_start"] - seg["start"]
             rows.append(row)
             parts.append(text + "\n")
             pos += len(text) + 1
@@ -140,7 +140,7 @@ def main() -> None:
     t0 = time.perf_counter()
     codebook = load_codebook(args.codebook)
     compile_s = time.perf_counter() - t0
-    text, rows = synthetic_corpus(read_csv(args.segments), Path(args.raw), int(args.mb * 1e6))
+    text, rows = synthetic_corpus(records(read_table(args.segments, "segments")), Path(args.raw), int(args.mb * 1e6))
     raw = {"synthetic": text}
 
     m = measure(rows, raw, codebook, runs=args.runs, plain=not args.no_plain)

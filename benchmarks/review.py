@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from qualtrace import layout  # noqa: E402
-from qualtrace.common.io import read_csv  # noqa: E402
+from qualtrace.common.tables import read_table, records  # noqa: E402
 from qualtrace.review.decisions import append_decisions, text_sha256  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -60,8 +60,8 @@ def synthetic_decisions(work: Path) -> int:
     """Decisions on a tenth of the codings by alice, bob and carol; returns how many."""
     review = work / layout.REVIEW
     shutil.rmtree(review, ignore_errors=True)
-    segments = {s["segment_id"]: s for s in read_csv(work / layout.table("segments"))}
-    codings = read_csv(work / layout.table("codings_auto"))
+    segments = {s["segment_id"]: s for s in records(read_table(work / layout.table("segments")))}
+    codings = records(read_table(work / layout.table("codings_auto")))
     rng = random.Random(0)
     rows: dict[str, list[dict]] = {"alice": [], "bob": [], "carol": []}
     for row in rng.sample(codings, len(codings) // 10):
@@ -77,7 +77,7 @@ def synthetic_decisions(work: Path) -> int:
                                 "decision": "accept" if word == "reject" else "reject"})
     coded = {c["segment_id"] for c in codings}
     uncoded = [s for s in segments.values() if s["segment_id"] not in coded
-               and s["kind"] == "paragraph" and s["boilerplate"] == "false"]
+               and s["kind"] == "paragraph" and not s["boilerplate"]]
     for seg in rng.sample(uncoded, min(len(uncoded), len(codings) // 100)):
         rows["alice"].append({"segment_id": seg["segment_id"], "facet": "theme",
                               "label": "resourcing", "decision": "add", "reviewer": "alice",
@@ -171,7 +171,7 @@ def main() -> None:
     prepare(work, args.docs)
     n_decisions = synthetic_decisions(work)
     merge = time_merge(work, args.repeats)
-    outcomes = read_csv(work / layout.table("review_decisions"))
+    outcomes = records(read_table(work / layout.table("review_decisions")))
     counts = {o: sum(r["outcome"] == o for r in outcomes) for o in
               ("applied", "conflict", "superseded", "stale", "unknown")}
     startups = []

@@ -221,19 +221,19 @@ def make_corpus(name: str, n_docs: int | None, base: Path, seed: int, engine: st
 
 
 def corpus_stats(work: Path) -> dict:
-    from qualtrace.common.io import read_csv
+    from qualtrace.common.tables import read_table, records
 
     raw = sorted((work / "data" / "raw").glob("*"))
-    segments = read_csv(work / layout.table("segments"))
+    segments = records(read_table(work / layout.table("segments")))
     content = [s for s in segments if s["kind"] in ("key_point", "paragraph", "quote",
                                                     "list_item")]
     return {
         "n_docs": len(raw),
         "mb": sum(p.stat().st_size for p in raw) / 1e6,
         "n_segments": len(segments),
-        "boilerplate_fraction": sum(s["boilerplate"] == "true" for s in segments)
+        "boilerplate_fraction": sum(s["boilerplate"] for s in segments)
         / max(len(segments), 1),
-        "content_boilerplate_fraction": sum(s["boilerplate"] == "true" for s in content)
+        "content_boilerplate_fraction": sum(s["boilerplate"] for s in content)
         / max(len(content), 1),
         "n_codings": max(sum(1 for _ in open(work / layout.table("codings"),
                                              encoding="utf-8")) - 1, 0),
@@ -245,12 +245,13 @@ def coding_speed(work: Path) -> dict:
     to back (benchmarks/coding_speed.py's measure and pin)."""
     from coding_speed import measure, pin
     from qualtrace.coding.codebook import load_codebook
-    from qualtrace.common.io import read_csv, read_raw
+    from qualtrace.common.io import read_raw
+    from qualtrace.common.tables import read_table, records
 
     codebook = load_codebook(work / "config" / "codebook.yaml")
-    documents = read_csv(work / layout.table("documents"))
+    documents = records(read_table(work / layout.table("documents")))
     raw = {d["doc_id"]: read_raw(work / d["path"]) for d in documents}
-    segments = read_csv(work / layout.table("segments"))
+    segments = records(read_table(work / layout.table("segments")))
     affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
     pinned = pin(None)
     try:

@@ -44,7 +44,8 @@ import yaml
 from qualtrace import layout
 from qualtrace.analysis.validation import THEMES, label_sets_from_codebook, load_gold
 from qualtrace.coding.codebook import load_codebook
-from qualtrace.common.io import read_csv, read_raw
+from qualtrace.common.io import read_raw
+from qualtrace.common.tables import read_table, records
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "tests") not in sys.path:
@@ -100,13 +101,13 @@ def run_pipeline(name: str, raw: Path, gold: list[Path], work: Path, themes,
     subprocess.run([sys.executable, "-m", "snakemake", *targets, "-s", str(ROOT / "Snakefile"),
                     "--directory", str(work), "--cores", "1", "--quiet", "all"],
                    check=True, stdout=subprocess.DEVNULL)
-    segments = read_csv(work / layout.table("segments"))
-    documents = read_csv(work / layout.table("documents"))
+    segments = records(read_table(work / layout.table("segments")))
+    documents = records(read_table(work / layout.table("documents")))
     raw_texts = {p.name: read_raw(p) for p in sorted((work / "data" / "raw").iterdir())}
     units = load_gold(gold, raw_texts, segments, documents, {THEMES: themes})
     text = {s["segment_id"]: s["text"] for s in segments}
     by_rules: dict[str, set] = {}
-    for row in read_csv(work / layout.table("codings_auto")):
+    for row in records(read_table(work / layout.table("codings_auto"))):
         by_rules.setdefault(row["segment_id"], set()).add(row["theme"])
     return [Unit(name, text[u.segment_id], u.labels[THEMES],
                  frozenset(by_rules.get(u.segment_id, ()))) for u in units]

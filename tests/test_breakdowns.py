@@ -11,19 +11,21 @@ from hypothesis import given, settings, strategies as st
 
 from qualtrace import SCHEMA_DIR
 from qualtrace.analysis import breakdowns as bd
+from qualtrace.common import tables as typed
+from qualtrace.common.tables import records
 
 SCHEMAS = SCHEMA_DIR
 THEMES = {"alpha": "Alpha theme", "beta": "Beta theme", "gamma": "Never coded"}
 STAKEHOLDERS = ["client", "jsw_professional", "partner"]
 
 
-def seg(sid, kind="paragraph", boilerplate="false", interview=""):
+def seg(sid, kind="paragraph", boilerplate=False, interview=""):
     return {"segment_id": sid, "doc_id": sid.rsplit("-", 1)[0], "kind": kind,
             "boilerplate": boilerplate, "interview_id": interview}
 
 
 SEGMENTS = [
-    seg("d1-0001", "title", boilerplate="true"),
+    seg("d1-0001", "title", boilerplate=True),
     seg("d1-0002"),
     seg("d1-0003", "quote", interview="client-01"),
     seg("d2-0001", "key_point"),
@@ -55,7 +57,8 @@ def by_key(rows, *keys):
 
 
 def test_theme_by_facet_hand_counts_and_full_grid():
-    rows = bd.theme_by_facet(SEGMENTS, CODINGS, FACETS, "stakeholder", THEMES, STAKEHOLDERS)
+    rows = records(bd.theme_by_facet(SEGMENTS, CODINGS, FACETS, "stakeholder", THEMES,
+                                     STAKEHOLDERS))
     # full grid in codebook order, then value order
     assert [(r["theme"], r["value"]) for r in rows] == [
         (t, v) for t in THEMES for v in STAKEHOLDERS]
@@ -64,20 +67,20 @@ def test_theme_by_facet_hand_counts_and_full_grid():
     # d1-0002, d1-0003, d2-0002 (d1-0001 is boilerplate, zz-0001 unknown)
     assert alpha_client["segment_ids"] == "d1-0002 d1-0003 d2-0002"
     assert (alpha_client["n_segments"], alpha_client["n_documents"],
-            alpha_client["n_interviews"]) == ("3", "2", "1")
+            alpha_client["n_interviews"]) == (3, 2, 1)
     assert alpha_client["interview_ids"] == "client-01"
     assert grid["beta", "client"]["segment_ids"] == "d1-0002 d2-0003"
     assert grid["beta", "jsw_professional"]["segment_ids"] == "d2-0001"
     zero = grid["gamma", "partner"]
     assert (zero["n_segments"], zero["n_documents"], zero["n_interviews"],
-            zero["segment_ids"]) == ("0", "0", "0", "")
+            zero["segment_ids"]) == (0, 0, 0, "")
 
 
 def test_boilerplate_never_counted_and_exclusions_reported():
     tables = bd.build_tables(SEGMENTS, CODINGS, FACETS, THEMES,
                              {"stakeholder": STAKEHOLDERS, "area": ["rural", "urban"]})
-    for _, rows in tables.values():
-        for row in rows:
+    for rows in tables.values():
+        for row in records(rows):
             assert "d1-0001" not in row.get("segment_ids", "").split()
     excluded = bd.exclusions(SEGMENTS, CODINGS, FACETS, THEMES,
                              {"stakeholder": STAKEHOLDERS})
@@ -90,40 +93,40 @@ def test_boilerplate_never_counted_and_exclusions_reported():
 
 
 def test_theme_summary_counts_kinds():
-    rows = bd.theme_summary(SEGMENTS, CODINGS, THEMES)
+    rows = records(bd.theme_summary(SEGMENTS, CODINGS, THEMES))
     assert [r["theme"] for r in rows] == list(THEMES)
     alpha, beta, gamma = rows
     assert alpha["label"] == "Alpha theme"
     assert (alpha["n_segments"], alpha["n_documents"], alpha["n_key_points"],
-            alpha["n_quotations"], alpha["n_interviews"]) == ("3", "2", "0", "2", "1")
+            alpha["n_quotations"], alpha["n_interviews"]) == (3, 2, 0, 2, 1)
     assert alpha["quotation_ids"] == "d1-0003 d2-0002"
     assert (beta["n_segments"], beta["n_key_points"], beta["n_quotations"],
-            beta["n_interviews"]) == ("3", "1", "1", "1")
+            beta["n_interviews"]) == (3, 1, 1, 1)
     assert beta["key_point_ids"] == "d2-0001"
-    assert gamma["n_segments"] == "0" and gamma["segment_ids"] == ""
+    assert gamma["n_segments"] == 0 and gamma["segment_ids"] == ""
 
 
 def test_theme_cooccurrence_pairs_and_diagonal():
-    rows = bd.theme_cooccurrence(SEGMENTS, CODINGS, THEMES)
+    rows = records(bd.theme_cooccurrence(SEGMENTS, CODINGS, THEMES))
     # 3 themes: 3 diagonal + 3 off-diagonal pairs, a <= b in codebook order
     assert [(r["theme_a"], r["theme_b"]) for r in rows] == [
         ("alpha", "alpha"), ("alpha", "beta"), ("alpha", "gamma"),
         ("beta", "beta"), ("beta", "gamma"), ("gamma", "gamma")]
     pairs = by_key(rows, "theme_a", "theme_b")
     assert pairs["alpha", "beta"]["segment_ids"] == "d1-0002"
-    assert pairs["alpha", "alpha"]["n_segments"] == "3"
-    assert pairs["beta", "gamma"]["n_segments"] == "0"
+    assert pairs["alpha", "alpha"]["n_segments"] == 3
+    assert pairs["beta", "gamma"]["n_segments"] == 0
 
 
 def test_verify_counts_accepts_sound_tables_and_catches_tampering():
     tables = bd.build_tables(SEGMENTS, CODINGS, FACETS, THEMES, {"stakeholder": STAKEHOLDERS})
-    for name, (_, rows) in tables.items():
+    for name, rows in tables.items():
         assert bd.verify_table(rows, name) == [], name
-    rows = [dict(r) for r in tables["theme_summary"][1]]
-    rows[0]["n_segments"] = "4"
+    rows = records(tables["theme_summary"])
+    rows[0]["n_segments"] = 4
     assert bd.verify_counts(rows, "n_segments", "segment_ids") == [
         "row 1: n_segments=4 but segment_ids lists 3 ids"]
-    rows[0]["n_segments"] = "3"
+    rows[0]["n_segments"] = 3
     rows[0]["segment_ids"] = "d2-0002 d1-0002 d1-0003"
     assert bd.verify_counts(rows, "n_segments", "segment_ids")  # unsorted ids are flagged
 
@@ -133,10 +136,11 @@ def test_verify_counts_accepts_sound_tables_and_catches_tampering():
     ("theme_by_stakeholder", "theme_by_facet")])
 def test_rows_match_schema(table, schema):
     tables = bd.build_tables(SEGMENTS, CODINGS, FACETS, THEMES, {"stakeholder": STAKEHOLDERS})
-    fields, rows = tables[table]
     spec = yaml.safe_load((SCHEMAS / f"{schema}.schema.yaml").read_text(encoding="utf-8"))
-    assert fields == spec["required"]
-    for row in rows:
+    assert list(tables[table].columns) == spec["required"]
+    assert {c: str(t) for c, t in tables[table].dtypes.items()} == typed.dtypes(table)
+    spec = {k: v for k, v in spec.items() if k != "sort_by"}  # qualtrace's own keyword
+    for row in records(typed.cells(tables[table], table)):  # the cells as written
         jsonschema.validate(row, spec)
 
 
@@ -158,26 +162,31 @@ ids = st.sampled_from([f"d{d}-{n:04d}" for d in (1, 2) for n in range(1, 7)])
        facets=st.lists(st.tuples(ids, st.sampled_from(STAKEHOLDERS))),
        boiler=st.sets(ids))
 def test_counts_match_brute_force(codings, facets, boiler):
-    segments = [seg(f"d{d}-{n:04d}", boilerplate="true" if f"d{d}-{n:04d}" in boiler
-                    else "false", interview=f"i{n % 3}" if n % 2 else "")
+    segments = [seg(f"d{d}-{n:04d}", boilerplate=f"d{d}-{n:04d}" in boiler,
+                    interview=f"i{n % 3}" if n % 2 else "")
                 for d in (1, 2) for n in range(1, 7)]
     coding_rows = [{"segment_id": s, "theme": t} for s, t in codings]
     facet_rows = [{"segment_id": s, "facet": "stakeholder", "value": v} for s, v in facets]
     rows = bd.theme_by_facet(segments, coding_rows, facet_rows, "stakeholder", THEMES,
                              STAKEHOLDERS)
     assert bd.verify_table(rows, "theme_by_stakeholder") == []
-    for row in rows:
+    for row in records(rows):
         expected = {s for s, t in codings if t == row["theme"] and s not in boiler} & {
             s for s, v in facets if v == row["value"]}
         assert row["segment_ids"].split() == sorted(expected)
 
 
 def test_notebook_runs_standalone(tmp_path, monkeypatch):
-    from qualtrace.common.io import write_csv
+    from qualtrace.common.tables import write_table
+
     processed = tmp_path / "data" / "processed"
-    write_csv(processed / "segments.csv", list(SEGMENTS[0]), SEGMENTS)
-    write_csv(processed / "codings.csv", ["segment_id", "theme"], CODINGS)
-    write_csv(processed / "facets.csv", ["segment_id", "facet", "value"], FACETS)
+    evidence = {"doc_id": "d", "evidence_start": 0, "evidence_end": 1, "evidence_text": "x",
+                "rule": "r", "status": "auto"}
+    write_table([{**s, "start": i, "end": i + 1, "line": 1, "text": "x",
+                  "repeated_across_documents": False} for i, s in enumerate(SEGMENTS)],
+                processed / "segments.csv")
+    write_table([{**evidence, **c} for c in CODINGS], processed / "codings.csv")
+    write_table([{**evidence, **f} for f in FACETS], processed / "facets.csv")
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "codebook.yaml").write_text(yaml.safe_dump({
         "themes": [{"id": k, "label": v} for k, v in THEMES.items()],
@@ -185,8 +194,8 @@ def test_notebook_runs_standalone(tmp_path, monkeypatch):
                    "area": {"values": [{"id": "rural"}, {"id": "urban"}]}}}))
     monkeypatch.chdir(tmp_path)
     runpy.run_path(str(Path(__file__).resolve().parents[1] / "analysis" / "breakdowns.py"))
-    from qualtrace.common.io import read_csv
-    grid = read_csv(processed / "theme_by_area.csv")
+    from workflow_helpers import read_rows
+    grid = read_rows(processed / "theme_by_area.csv")
     assert len(grid) == 3 * 2
     assert by_key(grid, "theme", "value")["alpha", "rural"]["segment_ids"] == "d1-0002"
-    assert len(read_csv(processed / "theme_cooccurrence.csv")) == 6
+    assert len(read_rows(processed / "theme_cooccurrence.csv")) == 6

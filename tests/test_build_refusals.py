@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import MINI
-from qualtrace.common.io import read_csv
+from workflow_helpers import read_rows
 from test_yaml_limits import alias_bomb
 from workflow_helpers import SNAKEFILE, make_project, planned_jobs, snakemake
 
@@ -238,10 +238,10 @@ def test_failed_error_check_keeps_its_tables_and_stops_at_the_gate(tmp_path):
     assert re.search(r"qualtrace: error: check attribution_labels failed \(.*\):\n  - ",
                      result.stderr), result.stderr[-3000:]
     # What failed is on disk for the reviewer; the gate's stamp is not; the old report stays.
-    checks = {c["check_id"]: c for c in read_csv(work / "data/processed/checks.csv")}
+    checks = {c["check_id"]: c for c in read_rows(work / "data/processed/checks.csv")}
     assert (checks["attribution_labels"]["severity"],
             checks["attribution_labels"]["status"]) == ("error", "fail")
-    items = [i for i in read_csv(work / "data/processed/check_items.csv")
+    items = [i for i in read_rows(work / "data/processed/check_items.csv")
              if i["check_id"] == "attribution_labels"]
     assert items and all(i["item"] in result.stderr for i in items[:10])
     assert (work / "data/processed/key_point_support.csv").is_file()

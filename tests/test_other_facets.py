@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from qualtrace.coding.codebook import load_codebook
-from qualtrace.common.io import read_csv
+from workflow_helpers import read_rows
 from qualtrace.analysis.validation import label_sets_from_codebook, load_gold
 from workflow_helpers import ROOT, make_project, snakemake
 
@@ -41,9 +41,9 @@ def codebook(built):
 def labels_by_segment(built) -> dict[str, dict[str, set[str]]]:
     """segment id -> label set -> labels, from codings.csv and facets.csv."""
     out: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for row in read_csv(built / "data/processed/codings.csv"):
+    for row in read_rows(built / "data/processed/codings.csv"):
         out[row["segment_id"]]["themes"].add(row["theme"])
-    for row in read_csv(built / "data/processed/facets.csv"):
+    for row in read_rows(built / "data/processed/facets.csv"):
         out[row["segment_id"]][PLURALS[row["facet"]]].add(row["value"])
     return out
 
@@ -61,7 +61,7 @@ def test_one_breakdown_table_and_chart_per_facet(built, codebook):
         f"theme_by_{f}.svg" for f in PLURALS)
     labels = labels_by_segment(built)
     for facet in codebook.facets:
-        rows = read_csv(processed / f"theme_by_{facet.id}.csv")
+        rows = read_rows(processed / f"theme_by_{facet.id}.csv")
         assert [(r["theme"], r["value"]) for r in rows] == [
             (t.id, v.id) for t in codebook.themes for v in facet.values]
         for r in rows:  # each cell: the segments coded with the theme and carrying the value
@@ -72,16 +72,16 @@ def test_one_breakdown_table_and_chart_per_facet(built, codebook):
 
 
 def test_validation_scores_each_facet_under_its_plural(built):
-    rows = read_csv(built / "data/processed/coding_validation.csv")
+    rows = read_rows(built / "data/processed/coding_validation.csv")
     assert list(dict.fromkeys(r["label_set"] for r in rows)) == [
         "themes", "speaker_roles", "settings", "media"]
     micro = {r["label_set"]: r for r in rows if r["label"] == "__micro__"}
     assert micro["speaker_roles"]["n_units"] == "4" and micro["speaker_roles"]["tp"] == "4"
     # "e-books" holds the print term "books": a false positive the gold does not share
-    disagreements = read_csv(built / "data/processed/coding_disagreements.csv")
+    disagreements = read_rows(built / "data/processed/coding_disagreements.csv")
     assert [(d["label_set"], d["label"], d["error"]) for d in disagreements] == [
         ("media", "print", "false_positive")]
-    by_set = read_csv(built / "data/processed/coding_validation_by_set.csv")
+    by_set = read_rows(built / "data/processed/coding_validation_by_set.csv")
     assert {r["label_set"] for r in by_set} == {"themes", *PLURALS.values()}
 
 
@@ -101,10 +101,10 @@ def test_qdpx_codes_and_gold_import_follow_the_codebook(built, codebook, tmp_pat
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert lines and all(list(line) == ["doc", "anchor", "themes", "speaker_roles", "settings",
                                         "media"] for line in lines)
-    documents = read_csv(built / "data/processed/documents.csv")
+    documents = read_rows(built / "data/processed/documents.csv")
     raw = {Path(d["path"]).name: (built / d["path"]).read_text(encoding="utf-8")
            for d in documents}
-    units = load_gold([out], raw, read_csv(built / "data/processed/segments.csv"), documents,
+    units = load_gold([out], raw, read_rows(built / "data/processed/segments.csv"), documents,
                       label_sets_from_codebook(codebook))
     labels = labels_by_segment(built)
     for unit in units:
@@ -124,7 +124,7 @@ def test_report_names_the_study_s_facets(built):
     html = (built / "reports/summary.html").read_text(encoding="utf-8")
     assert "Service setting" in html and "Mobile library" in html
     items = {r["item_id"].split("-")[0] for r in
-             read_csv(built / "data/processed/report_numbers.csv")}
+             read_rows(built / "data/processed/report_numbers.csv")}
     assert {"speaker_role", "setting", "medium"} <= items
 
 

@@ -20,7 +20,8 @@ import yaml
 from qualtrace.coding.codebook import load_codebook
 from qualtrace.exchange.codebook_formats import guid
 from qualtrace.corpus.discovery import discover, doc_id_for
-from qualtrace.common.io import InputError, read_csv, sha256_bytes, write_csv
+from qualtrace.common.io import InputError, sha256_bytes, write_csv
+from workflow_helpers import read_rows
 from qualtrace.exchange.refiqda import export_qdpx, qdpx_to_gold, read_qdpx, validate_xml
 from qualtrace.exchange.qdpx_export import build_project
 
@@ -364,8 +365,8 @@ def test_gold_round_trip_gives_back_the_pipeline_codings(corpus, tmp_path):
     validation = pytest.importorskip("qualtrace.analysis.validation")
     cb = load_codebook(corpus["paths"]["codebook"])
     gold = validation.load_gold(
-        [out], {n: t for n, t in FILES.items()}, read_csv(corpus["paths"]["segments"]),
-        read_csv(corpus["paths"]["documents"]),
+        [out], {n: t for n, t in FILES.items()}, read_rows(corpus["paths"]["segments"]),
+        read_rows(corpus["paths"]["documents"]),
         {"themes": [t.id for t in cb.themes],
          "stakeholders": [v.id for v in cb.facets[0].values],
          "areas": [v.id for v in cb.facets[1].values]})
@@ -524,8 +525,8 @@ def test_workflow_exports_are_valid_and_byte_stable(mini_exports):
 @pytest.mark.slow
 def test_workflow_export_holds_every_pipeline_coding(mini_exports):
     """Every (segment, theme) row of codings.csv comes back at its segment's span and text."""
-    codings = read_csv(mini_exports / "data/processed/codings.csv")
-    by_id = {s["segment_id"]: s for s in read_csv(mini_exports / "data/processed/segments.csv")}
+    codings = read_rows(mini_exports / "data/processed/codings.csv")
+    by_id = {s["segment_id"]: s for s in read_rows(mini_exports / "data/processed/segments.csv")}
     project = read_qdpx(mini_exports / EXPORTS[0])
     found = {(c.selection_name.split(" ")[1], c.code_guid, c.start, c.end, c.text)
              for c in project.codings}
@@ -540,9 +541,9 @@ def test_workflow_export_holds_every_pipeline_coding(mini_exports):
 def test_qc_imports_the_workflow_export(mini_exports, tmp_path):
     cb = load_codebook(mini_exports / "config" / "codebook.yaml")
     sources = check_qc_import(mini_exports / EXPORTS[0], tmp_path / "qc",
-                              read_csv(mini_exports / "data/processed/codings.csv"),
-                              read_csv(mini_exports / "data/processed/facets.csv"),
-                              read_csv(mini_exports / "data/processed/segments.csv"), cb)
+                              read_rows(mini_exports / "data/processed/codings.csv"),
+                              read_rows(mini_exports / "data/processed/facets.csv"),
+                              read_rows(mini_exports / "data/processed/segments.csv"), cb)
     assert sorted(sources) == sorted(p.name for p in (mini_exports / "data/raw").iterdir())
 
 

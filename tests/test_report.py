@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from qualtrace.common.io import read_csv
+from workflow_helpers import read_rows
 from test_report_helpers import (SECTIONS, assert_pdf_links_only_to_evidence, evidence_item,
                                  numbers, passages, pdf_text, section_of, soup, squeeze)
 from workflow_helpers import snakemake
@@ -44,7 +44,7 @@ def test_every_table_number_opens_the_passages_trace_returns(mini_build, page, e
     from qualtrace.audit.trace import trace
 
     rows = numbers(mini_build)
-    segments = {s["segment_id"]: s for s in read_csv(mini_build / "data/processed/segments.csv")}
+    segments = {s["segment_id"]: s for s in read_rows(mini_build / "data/processed/segments.csv")}
     checked = 0
     for table_id in TABLES:
         table = page.find("table", id=table_id)
@@ -76,7 +76,7 @@ def test_every_table_number_opens_the_passages_trace_returns(mini_build, page, e
 
 
 def test_theme_table_agrees_with_theme_summary(mini_build, page):
-    summary = {r["theme"]: r for r in read_csv(mini_build / "data/processed/theme_summary.csv")}
+    summary = {r["theme"]: r for r in read_rows(mini_build / "data/processed/theme_summary.csv")}
     for row in page.find("table", id="tbl-themes").select("tbody tr"):
         theme = row.find("a")["href"].removeprefix("#theme-")
         counts = [int(td.get_text()) for td in row.select("td")[1:6]]
@@ -108,8 +108,8 @@ def test_report_numbers_follow_the_contract(mini_build):
     path = mini_build / "data/processed/report_numbers.csv"
     assert path.read_text(encoding="utf-8").splitlines()[0] == (
         "item_id,section,label,value,query,segment_ids,source")
-    rows = read_csv(path)
-    segments = {s["segment_id"] for s in read_csv(mini_build / "data/processed/segments.csv")}
+    rows = read_rows(path)
+    segments = {s["segment_id"] for s in read_rows(mini_build / "data/processed/segments.csv")}
     assert len({r["item_id"] for r in rows}) == len(rows)
     for r in rows:
         assert re.fullmatch(r"[A-Za-z0-9_.-]+", r["item_id"]), r["item_id"]

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from qualtrace import SCHEMA_DIR
-from qualtrace.common.io import read_csv
+from workflow_helpers import read_rows
 from qualtrace.report import contrast
 from qualtrace.report.numbers import Registry
 from test_report_helpers import ROOT, evidence_item, numbers, passages, section_of, soup
@@ -62,7 +62,7 @@ def test_how_to_read_says_what_a_count_counts(mini_build):
     assert "rules' first pass" in text.replace("\u2019", "'")
     rows = numbers(mini_build)
     authored = rows["corpus-authored-segments"]["segment_ids"].split()
-    segments = {s["segment_id"]: s for s in read_csv(mini_build / "data/processed/segments.csv")}
+    segments = {s["segment_id"]: s for s in read_rows(mini_build / "data/processed/segments.csv")}
     assert authored and all(segments[s]["kind"] != "quote" for s in authored)
     links = {evidence_item(a["href"]) for a in section.select("a.num")}
     assert {"corpus-authored-segments", "corpus-quotations", "corpus-segments"} <= links
@@ -71,7 +71,7 @@ def test_how_to_read_says_what_a_count_counts(mini_build):
 @pytest.mark.slow
 def test_uncoded_segments_are_listed(mini_build):
     page, evidence = soup(mini_build), soup(mini_build, "evidence")
-    coded = {r["segment_id"] for r in read_csv(mini_build / "data/processed/codings.csv")}
+    coded = {r["segment_id"] for r in read_rows(mini_build / "data/processed/codings.csv")}
     content = numbers(mini_build)["corpus-segments"]["segment_ids"].split()
     uncoded = sorted(set(content) - coded)
     section = section_of(page, "uncoded")
@@ -88,7 +88,7 @@ def test_uncoded_segments_are_listed(mini_build):
 @pytest.mark.slow
 def test_group_passages_show_contrast_cues_only_where_the_text_has_them(mini_build):
     page = soup(mini_build)
-    segments = {s["segment_id"]: s for s in read_csv(mini_build / "data/processed/segments.csv")}
+    segments = {s["segment_id"]: s for s in read_rows(mini_build / "data/processed/segments.csv")}
     items = page.select('[id^="theme-"] li') or page.select("li")
     checked = 0
     for li in items:
@@ -116,7 +116,7 @@ def test_seeds_validity_is_marked_as_tuned_on(seeds_build):
 
     from qualtrace.analysis.validation import BY_SET_FIELDS
 
-    rows = read_csv(seeds_build / "data/processed/coding_validation_by_set.csv")
+    rows = read_rows(seeds_build / "data/processed/coding_validation_by_set.csv")
     assert rows and {(r["gold_set"], r["tuned"]) for r in rows} == {("seeds", "true")}
     spec = yaml.safe_load((SCHEMA_DIR / "coding_validation_by_set.schema.yaml")
                           .read_text(encoding="utf-8"))
@@ -124,7 +124,7 @@ def test_seeds_validity_is_marked_as_tuned_on(seeds_build):
     for row in rows:
         jsonschema.validate(row, spec)
     pooled = {(r["label_set"], r["label"]): r for r in
-              read_csv(seeds_build / "data/processed/coding_validation.csv")}
+              read_rows(seeds_build / "data/processed/coding_validation.csv")}
     for r in rows:  # one set: its scores are the pooled ones
         assert {k: v for k, v in r.items() if k not in ("gold_set", "tuned")} == \
             pooled[(r["label_set"], r["label"])]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 
-from qualtrace.common.io import read_csv
+from workflow_helpers import read_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 INJECTION = ROOT / "tests" / "fixtures" / "injection"
@@ -42,7 +42,7 @@ def evidence_item(href: str) -> str:
 
 
 def numbers(work: Path) -> dict[str, dict[str, str]]:
-    return {r["item_id"]: r for r in read_csv(work / "data/processed/report_numbers.csv")}
+    return {r["item_id"]: r for r in read_rows(work / "data/processed/report_numbers.csv")}
 
 
 def passages(page: BeautifulSoup, anchor: str) -> list[str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import MINI, ROOT
-from qualtrace.common.io import read_csv
+from workflow_helpers import read_rows
 from qualtrace.review.decisions import read_decisions, text_sha256
 from workflow_helpers import make_project, snakemake
 
@@ -85,7 +85,7 @@ def status(url: str, data: dict | None = None, headers: dict | None = None) -> i
 
 
 def test_decisions_clicked_in_the_browser_are_saved_exactly(project, app, browser, tmp_path):
-    segments = {s["segment_id"]: s for s in read_csv(project / "data/processed/segments.csv")}
+    segments = {s["segment_id"]: s for s in read_rows(project / "data/processed/segments.csv")}
     requests = []
     page = browser.new_page()
     page.on("request", lambda r: requests.append(r.url))
@@ -147,7 +147,7 @@ def test_requests_without_the_token_are_refused(app):
 
 
 def test_hostile_text_renders_literally(project, app, browser):
-    segments = read_csv(project / "data/processed/segments.csv")
+    segments = read_rows(project / "data/processed/segments.csv")
     hostile = next(s for s in segments if "<script>" in s["text"] and s["kind"] == "key_point")
     page = browser.new_page()
     dialogs = []
@@ -169,7 +169,7 @@ def test_two_tabs_and_many_quick_writers_lose_nothing(project, app, browser):
     page_b.locator("tr.coding").nth(1).get_by_role("button", name="Reject").click()
     page_a.wait_for_selector("#saved")
     page_b.wait_for_selector("#saved")
-    seg_ids = [s["segment_id"] for s in read_csv(project / "data/processed/segments.csv")
+    seg_ids = [s["segment_id"] for s in read_rows(project / "data/processed/segments.csv")
                if s["kind"] == "paragraph" and s["boilerplate"] == "false"]
     token = urllib.parse.parse_qs(urllib.parse.urlparse(app).query)["token"][0]
     base = app.split("?")[0] + "decide"

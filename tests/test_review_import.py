@@ -14,7 +14,7 @@ from lxml import etree
 
 from conftest import MINI
 from qualtrace.exchange.codebook_formats import guid
-from qualtrace.common.io import read_csv
+from workflow_helpers import read_rows
 from qualtrace.review.decisions import read_decisions, text_sha256
 from workflow_helpers import make_project, snakemake
 
@@ -73,8 +73,8 @@ def _add_selection(root, source_guid, theme, start, end, memo):
 
 def test_a_recode_comes_back_as_exactly_its_two_differences(exported, tmp_path):
     work = exported
-    segments = {s["segment_id"]: s for s in read_csv(work / "data/processed/segments.csv")}
-    codings = read_csv(work / "data/processed/codings.csv")
+    segments = {s["segment_id"]: s for s in read_rows(work / "data/processed/segments.csv")}
+    codings = read_rows(work / "data/processed/codings.csv")
     removed = codings[0]
     theme = removed["theme"]
     coded = {c["segment_id"] for c in codings if c["theme"] == theme}
@@ -132,7 +132,7 @@ def test_the_corpus_is_the_one_the_config_names(exported, tmp_path):
     config = yaml.safe_load((work / "config/config.yaml").read_text(encoding="utf-8"))
     config["corpus"]["patterns"] = ["texts/*.txt", "texts/*.md"]
     (work / "config/config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
-    codings = read_csv(exported / "data/processed/codings.csv")
+    codings = read_rows(exported / "data/processed/codings.csv")
     recoded = tmp_path / "recoded.qdpx"
     recode(work / "reports/qualtrace.qdpx", recoded, (codings[0]["segment_id"],
                                                       codings[0]["theme"]), None)

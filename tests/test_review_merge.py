@@ -254,7 +254,8 @@ def test_outcome_rows_follow_their_schema(tmp_path):
     import yaml
 
     from conftest import ROOT
-    from qualtrace.common.io import read_csv, write_csv
+    from qualtrace.common.io import write_csv
+    from workflow_helpers import read_rows
     from qualtrace.review.merge import OUTCOME_FIELDS
 
     spec = yaml.safe_load((SCHEMA_DIR / "review_decisions.schema.yaml")
@@ -264,7 +265,7 @@ def test_outcome_rows_follow_their_schema(tmp_path):
                  decide(9, "stigma", "add", note="a, \"quoted\" memo"),
                  decide(2, "partnership", "reject", sha="e" * 64))
     write_csv(tmp_path / "out.csv", OUTCOME_FIELDS, merged.outcomes)
-    rows = read_csv(tmp_path / "out.csv")
+    rows = read_rows(tmp_path / "out.csv")
     assert {r["outcome"] for r in rows} == {"superseded", "applied", "unknown", "stale"}
     for row in rows:
         jsonschema.validate(row, spec)

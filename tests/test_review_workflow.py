@@ -10,7 +10,7 @@ import zipfile
 import pytest
 from lxml import etree
 
-from qualtrace.common.io import read_csv
+from workflow_helpers import read_rows
 from qualtrace.review.decisions import append_decisions, text_sha256
 from workflow_helpers import make_project, planned_jobs, snakemake
 from conftest import MINI
@@ -30,7 +30,7 @@ def project(tmp_path_factory):
 
 
 def table(work, name):
-    return read_csv(work / f"data/processed/{name}.csv")
+    return read_rows(work / f"data/processed/{name}.csv")
 
 
 def summary_ids(work):

@@ -3,20 +3,20 @@ from __future__ import annotations
 
 import pytest
 
-from qualtrace.common.io import read_csv
+from workflow_helpers import read_rows
 
 pytestmark = pytest.mark.slow
 
 
 def test_error_checks_pass_on_the_seeds(seeds_build):
-    checks = {c["check_id"]: c for c in read_csv(seeds_build / "data/processed/checks.csv")}
+    checks = {c["check_id"]: c for c in read_rows(seeds_build / "data/processed/checks.csv")}
     for check in ("span_integrity", "lossless", "quote_verbatim", "count_evidence",
                   "boilerplate"):
         assert (checks[check]["severity"], checks[check]["status"]) == ("error", "pass")
 
 
 def test_seed_findings_are_reported(seeds_build):
-    items = read_csv(seeds_build / "data/processed/check_items.csv")
+    items = read_rows(seeds_build / "data/processed/check_items.csv")
     spellings = {i["item"] for i in items if i["check_id"] == "attribution_labels"}
     assert spellings == {
         'senior_manager_team_leader: "Senior manager / team leader"',
@@ -28,7 +28,7 @@ def test_seed_findings_are_reported(seeds_build):
 
 def test_seed_quality_floor(seeds_build):
     """A regression guard, not the measurement: scores are reported in the README."""
-    rows = read_csv(seeds_build / "data/processed/coding_validation.csv")
+    rows = read_rows(seeds_build / "data/processed/coding_validation.csv")
     macro = {r["label_set"]: float(r["f1"]) for r in rows if r["label"] == "__macro__"}
     assert macro["themes"] >= 0.92 and macro["stakeholders"] >= 0.94 and macro["areas"] >= 0.95
     assert int(next(r for r in rows if r["label"] == "__macro__")["n_units"]) == 101
@@ -53,7 +53,7 @@ def test_tuned_set_quality_floor(tmp_path, name):
 
     work = make_project(tmp_path, ROOT / "tests" / "fixtures" / name)
     snakemake(work, "data/processed/coding_validation.csv")
-    rows = read_csv(work / "data/processed/coding_validation.csv")
+    rows = read_rows(work / "data/processed/coding_validation.csv")
     micro = {r["label_set"]: float(r["f1"]) for r in rows if r["label"] == "__micro__"}
     themes, stakeholders, areas = TUNED_FLOORS[name]
     assert micro["themes"] >= themes and micro["stakeholders"] >= stakeholders \

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from qualtrace.common.io import read_csv
+from workflow_helpers import read_rows
 
 pytestmark = pytest.mark.slow
 
@@ -20,7 +20,7 @@ def run_trace(work, *ids, json_out=False):
 
 
 def test_trace_a_breakdown_cell_lists_its_passages(mini_build):
-    rows = read_csv(mini_build / "data/processed/theme_by_stakeholder.csv")
+    rows = read_rows(mini_build / "data/processed/theme_by_stakeholder.csv")
     cell = next(r for r in rows if int(r["n_segments"]) > 0)
     result = run_trace(mini_build, f"theme={cell['theme']}", f"stakeholder={cell['value']}",
                        json_out=True)
@@ -36,7 +36,7 @@ def test_trace_a_breakdown_cell_lists_its_passages(mini_build):
 
 
 def test_trace_a_segment_prints_file_line_column(mini_build):
-    segment = next(s for s in read_csv(mini_build / "data/processed/segments.csv")
+    segment = next(s for s in read_rows(mini_build / "data/processed/segments.csv")
                    if s["kind"] == "quote")
     result = run_trace(mini_build, segment["segment_id"])
     assert result.returncode == 0, result.stderr
@@ -45,7 +45,7 @@ def test_trace_a_segment_prints_file_line_column(mini_build):
 
 
 def test_trace_a_coding_points_at_its_evidence(mini_build):
-    coding = read_csv(mini_build / "data/processed/codings.csv")[0]
+    coding = read_rows(mini_build / "data/processed/codings.csv")[0]
     result = run_trace(mini_build, f"{coding['segment_id']}:{coding['theme']}", json_out=True)
     passage = json.loads(result.stdout)["passages"][0]
     assert (passage["start"], passage["end"]) == (int(coding["evidence_start"]),
@@ -57,7 +57,7 @@ def test_trace_a_coding_points_at_its_evidence(mini_build):
 def test_trace_fails_on_a_tampered_file(mini_build, tmp_path):
     work = tmp_path / "copy"
     shutil.copytree(mini_build, work)
-    segment = read_csv(work / "data/processed/segments.csv")[5]
+    segment = read_rows(work / "data/processed/segments.csv")[5]
     raw = work / "data/raw" / f"{segment['doc_id']}.txt"
     raw.write_bytes(raw.read_bytes().replace(b"partner", b"PARTNER"))
     result = run_trace(work, segment["segment_id"])
@@ -77,8 +77,8 @@ def test_trace_an_inherited_stakeholder_shows_the_passage_it_came_from(tmp_path)
 
     work = make_project(tmp_path, ROOT / "tests" / "fixtures" / "tune2")
     snakemake(work, "data/processed/facets.csv")
-    segments = {s["segment_id"]: s for s in read_csv(work / "data/processed/segments.csv")}
-    row = next(r for r in read_csv(work / "data/processed/facets.csv")
+    segments = {s["segment_id"]: s for s in read_rows(work / "data/processed/segments.csv")}
+    row = next(r for r in read_rows(work / "data/processed/facets.csv")
                if r["rule"] == "stakeholder/context"
                and not int(segments[r["segment_id"]]["start"]) <= int(r["evidence_start"])
                < int(segments[r["segment_id"]]["end"]))

@@ -14,6 +14,7 @@ import yaml
 from qualtrace import SCHEMA_DIR
 from qualtrace.analysis import validation as v
 from qualtrace.analysis.validation import GoldError, GoldUnit
+from qualtrace.common.tables import cells, frame, records
 
 SCHEMAS = SCHEMA_DIR
 
@@ -80,8 +81,13 @@ CODINGS = [{"segment_id": s, "theme": "x", "rule": "x_rule", "evidence_text": f"
            for s in ("d-0001", "d-0003", "d-0005")]
 
 
+def written(rows, table):
+    """Rows as the table's CSV cells (four-decimal floats, true/false, "" when undefined)."""
+    return records(cells(frame(table, rows), table))
+
+
 def themes_rows():
-    return {r["label"]: r for r in v.score(UNITS, PREDICTED, LABELS)
+    return {r["label"]: r for r in written(v.score(UNITS, PREDICTED, LABELS), "coding_validation")
             if r["label_set"] == "themes"}
 
 
@@ -130,12 +136,14 @@ def test_rows_match_schemas_and_are_deterministic():
                                 (dis, v.DISAGREEMENT_FIELDS, "coding_disagreements")):
         spec = yaml.safe_load((SCHEMAS / f"{name}.schema.yaml").read_text(encoding="utf-8"))
         assert fields == spec["required"]
-        for row in rows_:
+        spec = {k: v for k, v in spec.items() if k != "sort_by"}  # qualtrace's own keyword
+        for row in written(rows_, name):
             jsonschema.validate(row, spec)
 
 
 def test_disagreements_list_each_mismatch_with_rule():
-    dis = v.disagreements(UNITS, PREDICTED, CODINGS, [], LABELS, FACET_SETS)
+    dis = written(v.disagreements(UNITS, PREDICTED, CODINGS, [], LABELS, FACET_SETS),
+                  "coding_disagreements")
     assert [(d["segment_id"], d["label"], d["error"]) for d in dis] == [
         ("d-0002", "x", "false_negative"), ("d-0003", "x", "false_positive"),
         ("d-0005", "z", "false_negative")]
@@ -167,8 +175,8 @@ SECOND = "The second paragraph is about resources, staffing"
 def corpus():
     starts = [0, RAW.index("The first"), RAW.index("The second")]
     ends = [RAW.index("\n"), RAW.index("\nThe second"), len(RAW) - 1]
-    segments = [{"segment_id": f"doc-000{i + 1}", "doc_id": "doc", "start": str(s),
-                 "end": str(e)} for i, (s, e) in enumerate(zip(starts, ends))]
+    segments = [{"segment_id": f"doc-000{i + 1}", "doc_id": "doc", "start": s, "end": e}
+                for i, (s, e) in enumerate(zip(starts, ends))]
     documents = [{"doc_id": "doc", "path": "data/raw/doc.txt"}]
     return {"doc.txt": RAW}, segments, documents
 
@@ -232,15 +240,19 @@ def test_no_gold_gives_empty_tables():
 
 
 def test_notebook_runs_standalone_without_gold(tmp_path, monkeypatch):
-    from qualtrace.common.io import read_csv, write_csv
+    from qualtrace.common.tables import write_table
+    from workflow_helpers import read_rows
     raw, segments, documents = corpus()
     (tmp_path / "data" / "raw").mkdir(parents=True)
     (tmp_path / "data" / "raw" / "doc.txt").write_text(RAW, encoding="utf-8")
     processed = tmp_path / "data" / "processed"
-    write_csv(processed / "documents.csv", ["doc_id", "path"], documents)
-    write_csv(processed / "segments.csv", list(segments[0]), segments)
-    write_csv(processed / "codings.csv", ["segment_id", "theme"], [])
-    write_csv(processed / "facets.csv", ["segment_id", "facet", "value"], [])
+    write_table([{**d, "sha256": "0" * 64, "n_chars": len(RAW), "source_name": "doc.txt"}
+                 for d in documents], processed / "documents.csv")
+    write_table([{**s, "kind": "paragraph", "line": 1, "text": RAW[s["start"]:s["end"]],
+                  "boilerplate": False, "repeated_across_documents": False}
+                 for s in segments], processed / "segments.csv")
+    write_table([], processed / "codings.csv")
+    write_table([], processed / "facets.csv")
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "codebook.yaml").write_text(yaml.safe_dump({
         "codebook": "t", "version": 1,
@@ -253,12 +265,12 @@ def test_notebook_runs_standalone_without_gold(tmp_path, monkeypatch):
     runpy.run_path(str(notebook))
     text = (processed / "coding_validation.csv").read_text(encoding="utf-8")
     assert text == ",".join(v.VALIDATION_FIELDS) + "\n"
-    assert read_csv(processed / "coding_disagreements.csv") == []
+    assert read_rows(processed / "coding_disagreements.csv") == []
     # with a gold file the same run scores it
     (tmp_path / "data" / "gold").mkdir()
     (tmp_path / "data" / "gold" / "g.jsonl").write_text(gold_line(themes=["x"]) + "\n")
     runpy.run_path(str(notebook))
-    rows = read_csv(processed / "coding_validation.csv")
+    rows = read_rows(processed / "coding_validation.csv")
     assert [(r["label_set"], r["label"], r["fn"]) for r in rows][:3] == [
         ("themes", "x", "1"), ("themes", v.MACRO, "1"), ("themes", v.MICRO, "1")]
 

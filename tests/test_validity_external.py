@@ -14,7 +14,8 @@ from types import SimpleNamespace
 import pytest
 
 from qualtrace.analysis.gold_scores import SCORE_FIELDS, read_scores, record
-from qualtrace.common.io import InputError, read_csv
+from qualtrace.common.io import InputError
+from workflow_helpers import read_rows
 from qualtrace.report import validity
 from qualtrace.report.numbers import Registry
 from test_report_helpers import evidence_item, numbers, section_of, soup
@@ -223,4 +224,4 @@ def test_mini_key_finding_quotes_held_out_scores_that_trace(mini_build):
     finally:
         path.write_bytes(before)
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert read_csv(path)  # restored
+    assert read_rows(path)  # restored

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from qualtrace.corpus.discovery import ingestion_batches
-from qualtrace.common.io import read_csv
+from workflow_helpers import read_rows
 from workflow_helpers import ROOT, make_project, planned_jobs, snakemake
 from conftest import MINI
 
@@ -26,8 +26,8 @@ def digest(path):
 
 
 def test_tables_follow_the_contract(built):
-    documents = read_csv(built / "data/processed/documents.csv")
-    segments = read_csv(built / "data/processed/segments.csv")
+    documents = read_rows(built / "data/processed/documents.csv")
+    segments = read_rows(built / "data/processed/segments.csv")
     assert [d["doc_id"] for d in documents] == ["ch07_compact", "ch08_spaced_crlf"]
     for doc in documents:
         raw = (built / doc["path"]).read_bytes()
@@ -73,7 +73,7 @@ def test_adding_a_document_adds_it(tmp_path):
     (work / "data/raw/notes on practice.md").write_text(
         "# 9. Notes\n\nA finding about practice.\n", encoding="utf-8")
     snakemake(work)
-    documents = read_csv(work / "data/processed/documents.csv")
+    documents = read_rows(work / "data/processed/documents.csv")
     added = next(d for d in documents if d["path"].endswith("notes on practice.md"))
     assert added["chapter_number"] == "9" and added["doc_id"].startswith("notes_on_practice-")
 

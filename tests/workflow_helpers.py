@@ -1,6 +1,7 @@
 """Run the real workflow on a copy of a fixture corpus (shared by the end-to-end tests)."""
 from __future__ import annotations
 
+import csv
 import os
 import re
 import shutil
@@ -63,3 +64,10 @@ def planned_jobs(work: Path) -> tuple[Counter, set[str]]:
     out = snakemake(work, "--dry-run").stdout
     outputs = {path.strip() for line in OUTPUT.findall(out) for path in line.split(",")}
     return Counter(JOB.findall(out)), outputs
+
+
+def read_rows(path) -> list[dict[str, str]]:
+    """A CSV file's rows as written (text cells), to check what is on disk independently of
+    the package's typed reader."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))

@@ -9,9 +9,9 @@ import contextlib
 import csv
 import gc
 import hashlib
-import io
 import json
 import os
+import re
 import stat
 import tempfile
 from pathlib import Path
@@ -172,13 +172,22 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
 
 
 def csv_text(fieldnames: Sequence[str], rows: Iterable[Mapping[str, object]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(fieldnames), lineterminator="\n",
-                            extrasaction="raise")
-    writer.writeheader()
+    """Rows as CSV text: a header, LF line ends, cells quoted only where they must be."""
+    fieldnames = list(fieldnames)
+    lines = [",".join(map(csv_cell, fieldnames))]
     for row in rows:
-        writer.writerow({key: _cell(row.get(key, "")) for key in fieldnames})
-    return buffer.getvalue()
+        lines.append(",".join(csv_cell(_cell(row.get(key, ""))) for key in fieldnames))
+    return "\n".join(lines) + "\n"
+
+
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
+
+
+def csv_cell(cell: str) -> str:
+    """A cell as the csv module's minimal quoting writes it, except that a lone carriage
+    return is quoted too: csv with lineterminator="\n" leaves it bare, and every CSV reader
+    (csv.reader, pandas, spreadsheets) then splits the row there."""
+    return '"' + cell.replace('"', '""') + '"' if _NEEDS_QUOTES.search(cell) else cell
 
 
 # What a spreadsheet runs as a formula when a cell starts with it (CSV injection): these
@@ -211,30 +220,6 @@ def spreadsheet_cell(value: str) -> str:
 def write_csv(path: str | os.PathLike, fieldnames: Sequence[str],
               rows: Iterable[Mapping[str, object]]) -> None:
     atomic_write_text(path, csv_text(fieldnames, rows))
-
-
-def read_csv(path: str | os.PathLike) -> list[dict[str, str]]:
-    """The rows as csv.DictReader gives them (blank lines skipped, missing cells None, extra
-    cells in a list under the key None), built with one dict(zip()) per row, which is faster
-    on tables of a hundred thousand rows."""
-    # newline="" keeps CR/LF inside quoted cells exactly as written.
-    with open(path, encoding="utf-8", newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
-            return []
-        width, rows = len(header), []
-        for row in reader:
-            if len(row) == width:
-                rows.append(dict(zip(header, row)))
-            elif row:
-                item = dict(zip(header, row))
-                if len(row) > width:
-                    item[None] = row[width:]
-                else:
-                    item.update((key, None) for key in header[len(row):])
-                rows.append(item)
-        return rows
 
 
 @contextlib.contextmanager

@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Mapping
 
 import yaml
 
 from .. import SCHEMA_DIR, layout
-from .io import InputError, atomic_write_bytes
+from .io import InputError, atomic_write_bytes, csv_cell
 
 if TYPE_CHECKING:  # pandas is imported on first use: it costs ~0.4 s per process
     import pandas as pd
@@ -232,21 +231,11 @@ def table_bytes(data: "pd.DataFrame | Iterable[Mapping]", name: str, path="") ->
         typed = typed.sort_values(order, kind="stable", ignore_index=True)
     text = cells(typed, name)
     validate(text, name, path or name)
-    lines = [",".join(map(_quoted, text.columns))]
+    lines = [",".join(map(csv_cell, text.columns))]
     if len(text):
-        quoted = [text[c].map(_quoted) for c in text.columns]
+        quoted = [text[c].map(csv_cell) for c in text.columns]
         lines += [",".join(row) for row in zip(*quoted)]
     return ("\n".join(lines) + "\n").encode("utf-8")
-
-
-_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
-
-
-def _quoted(cell: str) -> str:
-    """A cell as the csv module's minimal quoting writes it, except that a lone carriage
-    return is quoted too: csv with lineterminator="\n" leaves it bare, and every CSV reader
-    (this one, csv.reader, spreadsheets) then splits the row there."""
-    return '"' + cell.replace('"', '""') + '"' if _NEEDS_QUOTES.search(cell) else cell
 
 
 def write_table(data: "pd.DataFrame | Iterable[Mapping]", path_or_name: str | os.PathLike,

@@ -57,5 +57,7 @@ def gather(parsed_paths: list[str], documents_csv: str, segments_csv: str) -> No
     documents = [item["document"] for item in parsed]
     refuse_duplicates(documents)
     segments = mark_repeated_text([seg for item in parsed for seg in item["segments"]])
-    write_table(documents, documents_csv, "documents")  # sorted by the tables' sort_by
+    # content_key was for refuse_duplicates; it is not a column (sorted by the schema's sort_by)
+    write_table([{k: v for k, v in doc.items() if k != "content_key"} for doc in documents],
+                documents_csv, "documents")
     write_table(segments, segments_csv, "segments")
