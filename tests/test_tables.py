@@ -137,3 +137,25 @@ def test_text_cells_round_trip_exactly(tmp_path_factory, texts):
     assert [r["text"] for r in back] == texts and [r["section"] for r in back] == texts
     assert all(isinstance(r["start"], int) for r in back)
     assert pd.Series([r["start"] for r in back]).is_monotonic_increasing
+
+
+def _column_properties():
+    for name in [*layout.TABLES, layout.by_facet_name("x")]:
+        for column, prop in tables.schema(name)["properties"].items():
+            yield f"{name}.{column}", {k: v for k, v in prop.items() if k != "dtype"}
+
+
+@settings(max_examples=40, deadline=None)
+@given(cells=st.lists(st.one_of(text_cells, st.sampled_from(
+    ["", "0", "7", "-1", "01", "true", "false", "auto", "a b", "x_1", "d1:p1", "0.5000"])),
+    min_size=1, max_size=12))
+def test_column_checks_agree_with_jsonschema(cells):
+    """The column-at-a-time check finds exactly the cells jsonschema rejects, and the first."""
+    from jsonschema.validators import validator_for
+
+    series = pd.Series(cells, dtype="string")
+    for where, prop in _column_properties():
+        checker = validator_for(prop)(prop)
+        failing = [i for i, cell in enumerate(cells) if not checker.is_valid(cell)]
+        found = tables._first_bad(series, prop, validator_for(prop))
+        assert found == (failing[0] if failing else None), where

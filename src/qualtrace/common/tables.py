@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Mapping
 
@@ -153,13 +154,16 @@ def frame(name: str, rows: Iterable[Mapping] | "pd.DataFrame") -> "pd.DataFrame"
         data = rows
     else:  # a row may leave a column out (missing); a column the table lacks is an error
         rows = list(rows)
-        data = pd.DataFrame.from_records(rows) if rows else pd.DataFrame(columns=wanted)
+        # object: pandas must not turn a column of ints and None into floats
+        data = pd.DataFrame(rows, dtype=object) if rows else pd.DataFrame(columns=wanted)
         data = data.reindex(columns=[*wanted, *(c for c in data.columns if c not in wanted)])
     extra = [c for c in data.columns if c not in wanted]
     missing = [c for c in wanted if c not in data.columns]
     if extra or missing:
         raise TableError(f"{layout.table(name) if _is_layout(name) else name}: the {name} table "
                          f"has no column(s) {extra}; missing {missing}")
+    if {c: str(data[c].dtype) for c in wanted} == dtypes(name):  # typed already
+        return data[wanted].reset_index(drop=True)
     text = pd.DataFrame({c: _as_text(data[c]) for c in wanted}, index=pd.RangeIndex(len(data)))
     return _typed(text, name, name)
 
@@ -177,6 +181,9 @@ def _as_text(cells: "pd.Series") -> "pd.Series":
     if pd.api.types.is_float_dtype(cells.dtype):
         return cells.map(_float_text, na_action="ignore").astype("string").fillna("")
     if pd.api.types.is_integer_dtype(cells.dtype):
+        return cells.astype("string").fillna("")
+    if isinstance(cells.dtype, pd.StringDtype) or pd.api.types.infer_dtype(
+            cells, skipna=False) in ("string", "empty"):  # text already: no per-cell call
         return cells.astype("string").fillna("")
     return cells.map(_cell_text).astype("string")
 
@@ -207,20 +214,49 @@ def cells(data: "pd.DataFrame", name: str) -> "pd.DataFrame":
 
 
 def validate(text: "pd.DataFrame", name: str, path) -> None:
-    """The cells of table `name` against its schema; TableError names the first bad cell."""
+    """The cells of table `name` against its schema; TableError names the first bad cell,
+    with jsonschema's message for it."""
     from jsonschema.validators import validator_for
 
     spec = schema(name)
     checker_class = validator_for(spec)
     for column, prop in spec["properties"].items():
-        if set(prop) - {"type", "description", "dtype"} == set() and prop.get("type") == "string":
-            continue  # text: every cell is a string by construction
-        checker = checker_class({k: v for k, v in prop.items() if k != "dtype"})
-        for value in text[column].unique():
-            error = next(iter(checker.iter_errors(str(value))), None)
-            if error is not None:
-                row = int((text[column] == value).to_numpy().nonzero()[0][0])
-                raise TableError(f"{path}: row {row + 1}, column {column}: {error.message}")
+        prop = {k: v for k, v in prop.items() if k != "dtype"}
+        cells = text[column]
+        bad = _first_bad(cells, prop, checker_class)
+        if bad is not None:
+            error = next(iter(checker_class(prop).iter_errors(cells.iloc[bad])))
+            raise TableError(f"{path}: row {bad + 1}, column {column}: {error.message}")
+
+
+# The keywords a table schema's columns use, checked a column at a time with the meaning JSON
+# Schema gives them (pattern: a regular-expression search, as jsonschema does; lengths in code
+# points). A column using any other keyword is checked by jsonschema itself, value by value.
+# tests/test_tables.py checks these against jsonschema on the package's own schemas.
+_COLUMN_KEYWORDS = {"type", "enum", "pattern", "minLength", "maxLength"}
+
+
+def _first_bad(cells: "pd.Series", prop: dict, checker_class) -> int | None:
+    """The position of the first cell that fails `prop`, or None."""
+    import numpy as np
+
+    used = set(prop) & set(checker_class.VALIDATORS)
+    if prop.get("type", "string") != "string" or used - _COLUMN_KEYWORDS:
+        checker = checker_class(prop)
+        failing = [i for i, cell in enumerate(cells.unique().tolist())
+                   if not checker.is_valid(cell)]
+        return (None if not failing else
+                int(cells.isin([cells.unique()[i] for i in failing]).to_numpy().argmax()))
+    ok = np.ones(len(cells), dtype=bool)
+    if "enum" in prop:
+        ok &= cells.isin(prop["enum"]).to_numpy()
+    if "pattern" in prop:
+        search = re.compile(prop["pattern"]).search  # re caches the compiled pattern
+        ok &= np.fromiter((search(cell) is not None for cell in cells.tolist()), bool, len(cells))
+    if "minLength" in prop or "maxLength" in prop:
+        length = cells.str.len().to_numpy()
+        ok &= (length >= prop.get("minLength", 0)) & (length <= prop.get("maxLength", np.inf))
+    return None if ok.all() else int((~ok).argmax())
 
 
 def table_bytes(data: "pd.DataFrame | Iterable[Mapping]", name: str, path="") -> bytes:
@@ -233,7 +269,7 @@ def table_bytes(data: "pd.DataFrame | Iterable[Mapping]", name: str, path="") ->
     validate(text, name, path or name)
     lines = [",".join(map(csv_cell, text.columns))]
     if len(text):
-        quoted = [text[c].map(csv_cell) for c in text.columns]
+        quoted = [[csv_cell(cell) for cell in text[c].tolist()] for c in text.columns]
         lines += [",".join(row) for row in zip(*quoted)]
     return ("\n".join(lines) + "\n").encode("utf-8")
 
