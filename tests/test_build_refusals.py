@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 
 from conftest import MINI
-from workflow_helpers import read_rows
 from test_yaml_limits import alias_bomb
-from workflow_helpers import SNAKEFILE, make_project, planned_jobs, snakemake
+from workflow_helpers import SNAKEFILE, make_project, planned_jobs, read_rows, snakemake
 
 pytestmark = pytest.mark.slow
 

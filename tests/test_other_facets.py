@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from qualtrace.coding.codebook import load_codebook
-from workflow_helpers import read_rows
+from qualtrace.common.tables import read_table, records
 from qualtrace.analysis.validation import label_sets_from_codebook, load_gold
-from workflow_helpers import ROOT, make_project, snakemake
+from workflow_helpers import ROOT, make_project, read_rows, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -104,7 +104,8 @@ def test_qdpx_codes_and_gold_import_follow_the_codebook(built, codebook, tmp_pat
     documents = read_rows(built / "data/processed/documents.csv")
     raw = {Path(d["path"]).name: (built / d["path"]).read_text(encoding="utf-8")
            for d in documents}
-    units = load_gold([out], raw, read_rows(built / "data/processed/segments.csv"), documents,
+    units = load_gold([out], raw, records(read_table(built / "data/processed/segments.csv")),
+                      documents,
                       label_sets_from_codebook(codebook))
     labels = labels_by_segment(built)
     for unit in units:

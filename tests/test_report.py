@@ -8,10 +8,9 @@ import sys
 
 import pytest
 
-from workflow_helpers import read_rows
 from test_report_helpers import (SECTIONS, assert_pdf_links_only_to_evidence, evidence_item,
                                  numbers, passages, pdf_text, section_of, soup, squeeze)
-from workflow_helpers import snakemake
+from workflow_helpers import read_rows, snakemake
 
 pytestmark = pytest.mark.slow
 

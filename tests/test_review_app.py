@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 
 from conftest import MINI, ROOT
-from workflow_helpers import read_rows
 from qualtrace.review.decisions import read_decisions, text_sha256
-from workflow_helpers import make_project, snakemake
+from workflow_helpers import make_project, read_rows, snakemake
 
 pytestmark = pytest.mark.slow
 

@@ -14,9 +14,8 @@ from lxml import etree
 
 from conftest import MINI
 from qualtrace.exchange.codebook_formats import guid
-from workflow_helpers import read_rows
 from qualtrace.review.decisions import read_decisions, text_sha256
-from workflow_helpers import make_project, snakemake
+from workflow_helpers import make_project, read_rows, snakemake
 
 pytestmark = pytest.mark.slow
 NS = "urn:QDA-XML:project:1.0"

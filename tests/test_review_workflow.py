@@ -10,9 +10,8 @@ import zipfile
 import pytest
 from lxml import etree
 
-from workflow_helpers import read_rows
 from qualtrace.review.decisions import append_decisions, text_sha256
-from workflow_helpers import make_project, planned_jobs, snakemake
+from workflow_helpers import make_project, planned_jobs, read_rows, snakemake
 from conftest import MINI
 
 pytestmark = pytest.mark.slow

@@ -5,8 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from workflow_helpers import read_rows
-from workflow_helpers import ROOT, make_project, snakemake
+from workflow_helpers import ROOT, make_project, read_rows, snakemake
 
 pytestmark = pytest.mark.slow
 AWKWARD = ROOT / "tests" / "fixtures" / "awkward"

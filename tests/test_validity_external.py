@@ -15,11 +15,10 @@ import pytest
 
 from qualtrace.analysis.gold_scores import SCORE_FIELDS, read_scores, record
 from qualtrace.common.io import InputError
-from workflow_helpers import read_rows
 from qualtrace.report import validity
 from qualtrace.report.numbers import Registry
 from test_report_helpers import evidence_item, numbers, section_of, soup
-from workflow_helpers import ROOT, make_project, planned_jobs, snakemake
+from workflow_helpers import ROOT, make_project, planned_jobs, read_rows, snakemake
 
 HASH_A, HASH_B = "a" * 64, "b" * 64
 MINI = ROOT / "tests" / "fixtures" / "mini"

@@ -9,8 +9,7 @@ import pytest
 import yaml
 
 from qualtrace.corpus.discovery import ingestion_batches
-from workflow_helpers import read_rows
-from workflow_helpers import ROOT, make_project, planned_jobs, snakemake
+from workflow_helpers import ROOT, make_project, planned_jobs, read_rows, snakemake
 from conftest import MINI
 
 pytestmark = pytest.mark.slow
