@@ -10,6 +10,7 @@ import pytest
 from qualtrace.analysis.breakdowns import build_tables
 from qualtrace.checks import Tables, run_checks
 from qualtrace.checks import content, counts, integrity
+from qualtrace.common.tables import records
 from qualtrace.corpus.gather import mark_repeated_text
 from qualtrace.corpus.ingest import parse_document
 
@@ -36,9 +37,7 @@ def make_tables(themes_by_text: dict[str, list[str]] | None = None) -> Tables:
         "speaker_groups": [{"id": "senior_manager_team_leader",
                             "pattern": "senior managers?|team leaders?"}]})
     parsed = parse_document(CHAPTER, "d1", rules)
-    segments = mark_repeated_text([dict(s) for s in parsed.segments])
-    segments = [{k: ("true" if v is True else "false" if v is False else str(v))
-                 for k, v in s.items()} for s in segments]
+    segments = mark_repeated_text([dict(s) for s in parsed.segments])  # typed, as read
     themes_by_text = themes_by_text or {"Partners valued": ["partnership"],
                                         "Partners described": ["partnership"],
                                         "Staff said funding": ["resourcing"],
@@ -47,17 +46,17 @@ def make_tables(themes_by_text: dict[str, list[str]] | None = None) -> Tables:
     for seg in segments:
         for prefix, themes in themes_by_text.items():
             if prefix in seg["text"]:
-                start = int(seg["start"]) + seg["text"].index(prefix)
+                start = seg["start"] + seg["text"].index(prefix)
                 codings += [{"segment_id": seg["segment_id"], "doc_id": "d1", "theme": t,
-                             "evidence_start": str(start), "evidence_end": str(start + len(prefix)),
+                             "evidence_start": start, "evidence_end": start + len(prefix),
                              "evidence_text": prefix, "rule": f"{t}/r"} for t in themes]
     data = CHAPTER.encode("utf-8")
     documents = [{"doc_id": "d1", "path": "d1.txt", "sha256": hashlib.sha256(data).hexdigest(),
-                  "n_chars": str(len(CHAPTER)), "title": parsed.title,
+                  "n_chars": len(CHAPTER), "title": parsed.title,
                   "chapter_number": parsed.chapter_number, "chapter_title": parsed.chapter_title}]
     tables = build_tables(segments, codings, [], ["partnership", "resourcing"],
                           {"stakeholder": ["client", "partner"]})
-    breakdowns = {name: rows for name, (_, rows) in tables.items()}
+    breakdowns = {name: records(rows) for name, rows in tables.items()}
     theme = lambda i, rules: SimpleNamespace(id=i, definition=f"about {i}", rules=rules,
                                              speaker_groups=[])
     codebook = SimpleNamespace(
@@ -80,7 +79,7 @@ def test_all_error_checks_pass_on_consistent_tables():
 
 def test_span_integrity_catches_corrupted_span_and_changed_file():
     tables = make_tables()
-    tables.codings[0]["evidence_start"] = str(int(tables.codings[0]["evidence_start"]) + 1)
+    tables.codings[0]["evidence_start"] += 1
     result = integrity.span_integrity(tables)
     assert not result.passed and result.items[0].item.startswith("codings:")
     tables = make_tables()
@@ -91,7 +90,7 @@ def test_span_integrity_catches_corrupted_span_and_changed_file():
 
 def test_error_check_failure_stops_with_the_check_named():
     tables = make_tables()
-    tables.segments[4]["end"] = str(int(tables.segments[4]["end"]) - 3)
+    tables.segments[4]["end"] -= 3
     *_, errors = run_checks(tables)
     assert "check span_integrity failed" in errors and "check lossless failed" in errors
     assert "segments:d1-0005" in errors
@@ -108,7 +107,7 @@ def test_quote_verbatim_catches_altered_quotation():
 def test_count_evidence_catches_count_that_disagrees_with_ids():
     tables = make_tables()
     row = tables.breakdowns["theme_summary"][0]
-    row["n_segments"] = str(int(row["n_segments"]) + 1)
+    row["n_segments"] += 1
     result = counts.count_evidence(tables)
     assert not result.passed and "theme_summary" in result.items[0].item
     tables = make_tables()
@@ -133,7 +132,7 @@ def test_unknown_chapter_and_page_references_are_listed():
     assert sorted(i.item for i in result.items) == ["chapter 4", "page 12"]
     assert "resolved" in result.detail and "chapter 4, page 12" in result.detail
     item = next(i for i in result.items if i.item == "chapter 4")
-    assert CHAPTER[int(item.start):int(item.end)] == "chapter 4"
+    assert CHAPTER[item.start:item.end] == "chapter 4"
 
 
 def test_chapter_ranges_are_expanded():
@@ -158,7 +157,7 @@ def test_codebook_health_lists_rules_that_never_fire():
 
 def test_boilerplate_coded_is_an_error():
     tables = make_tables()
-    tables.segments[1]["boilerplate"] = "true"
+    tables.segments[1]["boilerplate"] = True
     tables.codings.append({**tables.codings[0], "segment_id": tables.segments[1]["segment_id"]})
     result = integrity.boilerplate(tables)
     assert not result.passed and "boilerplate" in result.items[0].detail

@@ -9,8 +9,8 @@ class Finding:
     item: str
     doc_id: str = ""
     segment_id: str = ""
-    start: str = ""
-    end: str = ""
+    start: int | None = None  # offsets in the document, when the item is a place in it
+    end: int | None = None
     detail: str = ""
 
 

@@ -92,12 +92,12 @@ def cross_references(tables: Tables) -> CheckResult:
                     continue
                 items.append(Finding(
                     f"chapter {number}", seg["doc_id"], seg["segment_id"],
-                    str(base + match.start()), str(base + match.end()),
+                    base + match.start(), base + match.end(),
                     f"\"{match.group(0)}\" refers to chapter {number}, which is not in the corpus"))
         for match in pages:
             items.append(Finding(
                 f"page {match.group(1)}", seg["doc_id"], seg["segment_id"],
-                str(base + match.start()), str(base + match.end()),
+                base + match.start(), base + match.end(),
                 f"\"{match.group(0)}\" refers to a page; pages cannot be resolved in plain text"))
     missing = sorted({f.item for f in items}, key=lambda s: (s.split()[0], int(s.split()[1])))
     return CheckResult(
