@@ -94,7 +94,7 @@ class _Numbers:
         where = ("every label's TP, FP and FN" if label in (MACRO, MICRO)
                  else "this label's TP, FP and FN")
         notes = [f"Computed from {over} ({where}); unrounded value "
-                 f"{row[col]:.4f}.", UNITS_NOTE]
+                 f"{md_literal(f'{row[col]:.4f}')}.", UNITS_NOTE]
         return self.reg.link(f"{self.prefix}{self.set}-{self._key(label)}-{col}",
                              _score(row[col]),
                              f"Validity, {self.gold_set or 'all gold'}, {self.set}, {name}: {col}",
