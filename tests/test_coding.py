@@ -100,12 +100,12 @@ def make(lines: list[tuple[str, str]], doc: str = "d1"):
         start = len(raw)
         raw += text + "\n"
         seg = {"segment_id": f"{doc}-{n:04d}", "doc_id": doc, "kind": kind, "section": "S",
-               "start": str(start), "end": str(start + len(text)), "text": text,
-               "boilerplate": "false", "speaker_group_raw": "", "speaker_group": "",
-               "attribution_start": ""}
+               "start": start, "end": start + len(text), "text": text,
+               "boilerplate": False, "speaker_group_raw": "", "speaker_group": "",
+               "attribution_start": None}
         if kind == "quote" and text.endswith(")"):
             att = text.rindex("(")
-            seg.update(attribution_start=str(start + att),
+            seg.update(attribution_start=start + att,
                        speaker_group_raw=text[att + 1:-1])
         segs.append(seg)
     return raw, segs
@@ -211,7 +211,7 @@ def test_min_hits_counts_distinct_terms(cb):
 def test_headings_and_boilerplate_are_never_coded(cb):
     raw, segs = make([("heading", "Funding"), ("paragraph", "Funding matters."),
                       ("furniture", "Funding contact"), ("paragraph", "Funding again.")])
-    segs[3]["boilerplate"] = "true"
+    segs[3]["boilerplate"] = True
     codings, facets = code_segments(segs, {"d1": raw}, cb)
     assert [r["segment_id"] for r in codings] == ["d1-0002"]
     assert all(r["segment_id"] == "d1-0002" for r in facets)

@@ -141,9 +141,9 @@ def _segments(rng: random.Random, n: int):
         parts.append(text + "\n")
         # ids whose natural order is not their text order, some with equal keys ("s-7", "s-07")
         sid = f"d1-{rng.choice(['', '0'])}{rng.randrange(n // 2)}"
-        segs.append({"segment_id": sid, "doc_id": "d1", "kind": "paragraph", "start": str(pos),
-                     "end": str(pos + len(text)), "section": "", "boilerplate": "false",
-                     "speaker_group": "", "speaker_group_raw": "", "attribution_start": ""})
+        segs.append({"segment_id": sid, "doc_id": "d1", "kind": "paragraph", "start": pos,
+                     "end": pos + len(text), "section": "", "boilerplate": False,
+                     "speaker_group": "", "speaker_group_raw": "", "attribution_start": None})
         pos += len(text) + 1
     return "".join(parts), segs
 

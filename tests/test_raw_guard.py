@@ -14,6 +14,7 @@ from qualtrace.corpus.discovery import discover, refuse_duplicate_files, same_te
 from qualtrace.corpus.gather import refuse_duplicates
 from qualtrace.corpus.ingest import IngestRules, ingest_file
 from qualtrace.common.io import InputError, raw_path_problem, read_raw, read_raw_bytes
+from qualtrace.common.tables import write_table
 from qualtrace.audit.trace import _read
 
 SECRET = "root:x:0:0:the secret outside the project\n"
@@ -79,9 +80,10 @@ def test_every_reader_goes_through_the_guard(project):
     why, hash_ok, text = _read("data/raw/zz.txt", "0" * 64, project)
     assert why.startswith("data/raw/zz.txt: is a symbolic link") and (hash_ok, text) == (False, "")
     # checks: unread, so span_integrity reports the file instead of checking the target
-    for name in ("documents", "segments", "codings", "facets"):
-        Path(f"{name}.csv").write_text("doc_id,path,sha256\nzz,data/raw/zz.txt,x\n"
-                                       if name == "documents" else "segment_id\n")
+    write_table([{"doc_id": "zz", "path": "data/raw/zz.txt", "sha256": "0" * 64,
+                  "n_chars": 1, "source_name": "zz.txt"}], "documents.csv")
+    for name in ("segments", "codings", "facets"):
+        write_table([], f"{name}.csv")
     tables = load_tables("documents.csv", "segments.csv", "codings.csv", "facets.csv", [])
     assert tables.raw_bytes == {} and tables.raw_texts == {}
 

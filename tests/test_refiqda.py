@@ -20,7 +20,8 @@ import yaml
 from qualtrace.coding.codebook import load_codebook
 from qualtrace.exchange.codebook_formats import guid
 from qualtrace.corpus.discovery import discover, doc_id_for
-from qualtrace.common.io import InputError, sha256_bytes, write_csv
+from qualtrace.common.io import InputError, sha256_bytes
+from qualtrace.common.tables import write_table
 from workflow_helpers import read_rows
 from qualtrace.exchange.refiqda import export_qdpx, qdpx_to_gold, read_qdpx, validate_xml
 from qualtrace.exchange.qdpx_export import build_project
@@ -117,26 +118,26 @@ def make_corpus(base: Path) -> dict:
         segments.append({
             "segment_id": seg_id, "doc_id": doc_id, "kind": kind, "section": "", "start": start,
             "end": end, "line": raw.count("\n", 0, start) + 1, "text": raw[start:end],
-            "boilerplate": "true" if kind in ("title", "heading") else "false",
+            "boilerplate": kind in ("title", "heading"), "repeated_across_documents": False,
             "speaker_group_raw": attribution.group(1) if attribution else "",
             "speaker_group": interview.rsplit("-", 1)[0], "interview_id": interview,
-            "attribution_start": start + attribution.start() if attribution else ""})
+            "attribution_start": start + attribution.start() if attribution else None})
         for theme, evidence in THEMES.get(i, []):
             s = raw.index(evidence, start)
             codings.append({"segment_id": seg_id, "doc_id": doc_id, "theme": theme,
                             "evidence_start": s, "evidence_end": s + len(evidence),
-                            "evidence_text": evidence, "rule": f"{theme}/test"})
+                            "evidence_text": evidence, "rule": f"{theme}/test", "status": "auto"})
         for facet, value, evidence in FACETS.get(i, []):
             s = raw.index(evidence, start)
             facets.append({"segment_id": seg_id, "doc_id": doc_id, "facet": facet,
                            "value": value, "evidence_start": s, "evidence_end": s + len(evidence),
-                           "evidence_text": evidence, "rule": f"{facet}/test"})
+                           "evidence_text": evidence, "rule": f"{facet}/test", "status": "auto"})
     paths = {"codebook": base / "codebook.yaml"}
     paths["codebook"].write_text(CODEBOOK, encoding="utf-8")
     for key, rows in (("documents", documents), ("segments", segments),
                       ("codings", codings), ("facets", facets)):
         paths[key] = base / f"{key}.csv"
-        write_csv(paths[key], list(rows[0]), rows)
+        write_table(rows, paths[key], key)
     return {"raw_dir": raw_dir, "paths": paths, "segments": segments, "codings": codings,
             "facets": facets, "documents": documents}
 
@@ -348,7 +349,7 @@ def test_gold_round_trip_gives_back_the_pipeline_codings(corpus, tmp_path):
                            segments_csv=corpus["paths"]["segments"], all_units=True)
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     expected = pipeline_labels(corpus)
-    coded_kinds = [s for s in corpus["segments"] if s["boilerplate"] == "false"]
+    coded_kinds = [s for s in corpus["segments"] if not s["boilerplate"]]
     short = corpus["segments"][5]["segment_id"]  # "Short one." cannot carry a 40+ anchor
     assert len(lines) == len(coded_kinds) - 1 == summary["units"]
     assert any(short in message for message in summary["skipped"])
@@ -365,8 +366,7 @@ def test_gold_round_trip_gives_back_the_pipeline_codings(corpus, tmp_path):
     validation = pytest.importorskip("qualtrace.analysis.validation")
     cb = load_codebook(corpus["paths"]["codebook"])
     gold = validation.load_gold(
-        [out], {n: t for n, t in FILES.items()}, read_rows(corpus["paths"]["segments"]),
-        read_rows(corpus["paths"]["documents"]),
+        [out], {n: t for n, t in FILES.items()}, corpus["segments"], corpus["documents"],
         {"themes": [t.id for t in cb.themes],
          "stakeholders": [v.id for v in cb.facets[0].values],
          "areas": [v.id for v in cb.facets[1].values]})
