@@ -752,7 +752,7 @@ class KeyedTerms:
         get = self._cache[every].get
         rare = []
         for mo in found:
-            m = mo.group(1)
+            m = mo[1]  # (indexing: quicker than `group`, at ~1,200 matches a document)
             pairs = get(m)
             if pairs is None:  # not seen yet, or some term may run past it: below
                 rare.append((mo.start(1), m))
