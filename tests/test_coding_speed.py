@@ -63,7 +63,11 @@ TWIN_SOURCES = [r"(?:^|[.!?:;]\s+)(?:(?:some|the)\s+)?(?:clients|service\s+users
                 r"\b(?:said|felt)\b",
                 r"(?:^|\bof\s+)staff\b", r"(?:\A|,\s*)the\s+\w+", r"(?:^|x|y)",
                 r"\b(?:was|were)\s+(?:\w+ly\s+)?seen\b", r"consisten\w*\W+(?:\w+\W+){0,3}?worker",
-                r"(?:of|for)\s+(?:the\s+)?clients?\b", r"^\W*clients?\b", r"staff|care"]
+                r"(?:of|for)\s+(?:the\s+)?clients?\b", r"^\W*clients?\b", r"staff|care",
+                # alternatives sharing a first letter, where their order decides the match
+                # (the twin groups them by that letter: `_boundary_after_first_letter`)
+                r"\b(?:s|the|sai|said)d?", r"\b(?:w|of|wo|work)(?:er|ers)?\b",
+                r"\b(?:care|staff|control|clients?|c)\s+\w+"]
 
 
 def test_twin_scans_find_what_the_terms_find():

@@ -583,17 +583,15 @@ def _vetoes_near(unit: _Unit, terms: tuple, spans: list[Span]) -> list[Span]:
         return []
     if len(spans) == 1:
         (s, e), = spans
-        lo, out = max(0, s - VETO_WINDOW), []
+        lo, hi, out = max(0, s - VETO_WINDOW), e + VETO_WINDOW, []
+        regex, regex_spans = unit.regex, unit.matcher.regex_spans
         for t in terms:
-            found = unit.regex(t)
+            found = regex(t)
             if found is None:
                 continue  # cannot match in this unit
-            rx, text = found
             # pos keeps the text before the window visible to \b and look-behinds.
             # (nothing starting at e or later overlaps the span)
-            for start, end in unit.matcher.regex_spans(t, rx, text, lo, e + VETO_WINDOW, e):
-                if end > s:
-                    out.append((start, end))
+            out += [sp for sp in regex_spans(t, *found, lo, hi, e) if sp[1] > s]
         return out
     windows: list[list[int]] = []
     for s, e in spans:  # merge the windows around the spans
@@ -696,9 +694,11 @@ class _LabelSet:
                 if bound is not None and best is not None:
                     # (the earliest hit of a group: the first of its sorted hits, which the
                     # unit's scan filed: `_Unit.grouped`)
-                    first = made[bound[0]][0][0] if len(bound) == 1 else \
-                        min(made[gid][0][0] for gid in bound)
-                    if first >= best[0]:
+                    start = best[0]
+                    for gid in bound:
+                        if made[gid][0][0] < start:
+                            break
+                    else:  # no group's earliest hit starts before the evidence so far
                         continue
                 v = vetoes[j]
                 if v is None:
