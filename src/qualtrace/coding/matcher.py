@@ -267,8 +267,8 @@ def _fold_tree(items, c):
 
 
 def _boundary_after_first_letter(tree, c) -> None:
-    """`\\b(?:was|were|is|be|been)` -> `(?:w(?<!\\w\\w)(?:as|ere)|i(?<!\\w\\w)s|b(?<!\\w\\w)(?:e|een))`,
-    in place.
+    """In place, `\\b(?:was|were|is|be|been)` ->
+    `(?:w(?<!\\w\\w)(?:as|ere)|i(?<!\\w\\w)s|b(?<!\\w\\w)(?:e|een))`.
 
     Before a word character, `\\b` says the character before is not one; checked just after
     that first character, `(?<!\\w\\w)` says the same. The rewritten pattern opens with a
