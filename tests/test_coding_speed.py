@@ -63,7 +63,11 @@ TWIN_SOURCES = [r"(?:^|[.!?:;]\s+)(?:(?:some|the)\s+)?(?:clients|service\s+users
                 r"\b(?:said|felt)\b",
                 r"(?:^|\bof\s+)staff\b", r"(?:\A|,\s*)the\s+\w+", r"(?:^|x|y)",
                 r"\b(?:was|were)\s+(?:\w+ly\s+)?seen\b", r"consisten\w*\W+(?:\w+\W+){0,3}?worker",
-                r"(?:of|for)\s+(?:the\s+)?clients?\b", r"^\W*clients?\b", r"staff|care"]
+                r"(?:of|for)\s+(?:the\s+)?clients?\b", r"^\W*clients?\b", r"staff|care",
+                # alternatives sharing a first letter, where their order decides the match
+                # (the twin groups them by that letter: `_boundary_after_first_letter`)
+                r"\b(?:s|the|sai|said)d?", r"\b(?:w|of|wo|work)(?:er|ers)?\b",
+                r"\b(?:care|staff|control|clients?|c)\s+\w+"]
 
 
 def test_twin_scans_find_what_the_terms_find():
@@ -214,3 +218,18 @@ def test_word_shapes_never_rule_out_a_word_the_regex_matches():
         assert fits or not rx.fullmatch(word), (term, word)
         ruled_out += not fits
     assert ruled_out > 100  # the check does rule words out
+
+
+def test_word_limit_pattern_counts_words_like_findall():
+    """`_more_words_than(n)` (the proximity search's "too far apart?") answers as counting the
+    words between with `_WORD.findall` does, windows cutting through words included."""
+    rng = random.Random(43)
+    chars = "ab \u00e9_1-.,'\u2019\n\u00df"
+    for _ in range(3000):
+        text = "".join(rng.choice(chars) for _ in range(rng.randrange(0, 40)))
+        lo = rng.randrange(len(text) + 1)
+        hi = rng.randrange(lo, len(text) + 1)
+        n = rng.randrange(-1, 8)
+        expected = len(engine._WORD.findall(text, lo, hi)) > n
+        assert (engine._more_words_than(n).match(text, lo, hi) is not None) == expected, \
+            (text, lo, hi, n)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from functools import partial, reduce
+from functools import lru_cache, partial, reduce
 from operator import or_
 
 from .codebook import Codebook, CodebookError, Label, Rule
@@ -54,8 +54,17 @@ def _breaks(text: str) -> list[int]:
 
 
 def _mask(bit_of_key: list[int], keys) -> int:
-    """The mask of the groups whose keys are given."""
-    return reduce(or_, map(bit_of_key.__getitem__, keys), 0)
+    """The mask of the groups whose keys are given (distinct keys: their bits' sum is their OR,
+    and `sum` adds them without a call per key)."""
+    return sum(map(bit_of_key.__getitem__, keys))
+
+
+@lru_cache(maxsize=None)
+def _more_words_than(n: int) -> re.Pattern:
+    """A pattern whose `match(text, pos, endpos)` says whether text[pos:endpos] holds more than
+    n words, as `len(_WORD.findall(text, pos, endpos)) > n` does, without listing them: each
+    possessive step takes one whole run of word characters, so no word is counted twice."""
+    return re.compile(r"(?:\W*+\w++){%d}" % max(n + 1, 0))
 
 _LEADING_MARKER = re.compile(r"^[\s\-\u2013\u2014\u2022*\u00b7]*")
 
@@ -272,7 +281,7 @@ class _Prog:
     keeps a group's hits), the bits a unit's mask must hold for the rule to be looked at, and its
     options as plain attributes."""
     __slots__ = ("rule", "lab", "id", "index", "kind", "groups", "gids", "gkeys", "gplain",
-                 "gregex", "need", "trigger_bit", "min_hits", "within", "a_first",
+                 "gregex", "need", "trigger_bit", "min_hits", "within", "too_far", "a_first",
                  "same_sentence", "not_with", "not_with_bit", "not_with_regex", "unless",
                  "unless_bit", "unless_key", "unless_plain", "unless_regex", "kinds", "section",
                  "lazy_terms", "lazy_not_with", "lazy_unless", "veto_terms", "plain", "fast",
@@ -299,6 +308,7 @@ class _Prog:
                 self.need |= b
         self.trigger_bit = gbits[rule.trigger]
         self.min_hits, self.within = rule.min_hits, rule.within
+        self.too_far = _more_words_than(rule.within).match
         self.a_first, self.same_sentence = rule.order == "a_first", rule.same_sentence
         self.not_with = tuple(rule.not_with)
         plain, self.not_with_regex = _split(rule.not_with, regex, scanned)
@@ -480,7 +490,7 @@ def _pair(prog: _Prog, unit: _Unit, a: list[Span], b: list[Span], vetoes) -> Evi
             return None
     text, within, same = unit.text, prog.within, prog.same_sentence
     lim = 2 * within  # k words need 2k - 1 characters: a shorter gap cannot hold too many
-    count, stop = _WORD.findall, _STOP_MARK.search
+    too_far, stop = prog.too_far, _STOP_MARK.search
     best_s = best_e = -1
     for firsts, other in ((a, b),) if prog.a_first else ((a, b), (b, a)):
         n = len(other)
@@ -499,7 +509,7 @@ def _pair(prog: _Prog, unit: _Unit, a: list[Span], b: list[Span], vetoes) -> Evi
                 # mostly in another sentence.)
                 if same and stop(text, e1, s2) is not None and unit.breaks_between(e1, s2):
                     break
-                if s2 - e1 >= lim and len(count(text, e1, s2)) > within:
+                if s2 - e1 >= lim and too_far(text, e1, s2) is not None:
                     break
                 if end < 0 or e2 < end:
                     end = e2
@@ -572,17 +582,15 @@ def _vetoes_near(unit: _Unit, terms: tuple, spans: list[Span]) -> list[Span]:
         return []
     if len(spans) == 1:
         (s, e), = spans
-        lo, out = max(0, s - VETO_WINDOW), []
+        lo, hi, out = max(0, s - VETO_WINDOW), e + VETO_WINDOW, []
+        regex, regex_spans = unit.regex, unit.matcher.regex_spans
         for t in terms:
-            found = unit.regex(t)
+            found = regex(t)
             if found is None:
                 continue  # cannot match in this unit
-            rx, text = found
             # pos keeps the text before the window visible to \b and look-behinds.
             # (nothing starting at e or later overlaps the span)
-            for start, end in unit.matcher.regex_spans(t, rx, text, lo, e + VETO_WINDOW, e):
-                if end > s:
-                    out.append((start, end))
+            out += [sp for sp in regex_spans(t, *found, lo, hi, e) if sp[1] > s]
         return out
     windows: list[list[int]] = []
     for s, e in spans:  # merge the windows around the spans
@@ -685,9 +693,11 @@ class _LabelSet:
                 if bound is not None and best is not None:
                     # (the earliest hit of a group: the first of its sorted hits, which the
                     # unit's scan filed: `_Unit.grouped`)
-                    first = made[bound[0]][0][0] if len(bound) == 1 else \
-                        min(made[gid][0][0] for gid in bound)
-                    if first >= best[0]:
+                    start = best[0]
+                    for gid in bound:
+                        if made[gid][0][0] < start:
+                            break
+                    else:  # no group's earliest hit starts before the evidence so far
                         continue
                 v = vetoes[j]
                 if v is None:
