@@ -21,6 +21,11 @@ def test_contrast_cues_are_found_as_written_and_listed_once():
     assert contrast.cues(text) == ["however", "mixed views", "on the other hand", "disagreed"]
     assert contrast.cues("But although it was good, nothing contrasts here.") == []
     assert contrast.cues("Thowever is not a word boundary") == []
+    # A cue starts after a non-word character or at the start, never inside a word (digits,
+    # underscores and non-ASCII letters are word characters too).
+    assert contrast.cues("_however 2however \u00e9however whereasx") == []
+    assert contrast.cues("however.(Whereas) \u00abnevertheless\u00bb") == [
+        "however", "whereas", "nevertheless"]
 
 
 def _validity_rows(name, tuned, f1):

@@ -127,3 +127,31 @@ def test_the_workflow_profile_is_read_on_every_run(tmp_path):
     out = snakemake(work, "--dry-run")
     assert "Using workflow specific profile" in out.stdout + out.stderr
     assert "profiles/default" in out.stdout + out.stderr
+
+
+def test_the_reports_chain_is_scheduled_before_the_side_jobs(tmp_path):
+    """Rule priorities (workflow/rules/common.smk): every rule the rendered report waits for,
+    except the two small side jobs that run while coding leaves a core idle, is preferred to the
+    .qdpx export, which only the provenance manifest waits for. Without them, on 2 cores the
+    export took a core ahead of the checks and the report's chain ran on one (issue 14)."""
+    import re
+
+    priority = {}
+    for smk in sorted((ROOT / "workflow" / "rules").glob("*.smk")):
+        for name, body in re.findall(r"^rule (\w+):\n((?:[ \t]+.*\n|\n)*)",
+                                     smk.read_text(encoding="utf-8"), re.MULTILINE):
+            found = re.search(r"^    priority: (\w+)$", body, re.MULTILINE)
+            priority[name] = found.group(1) if found else None
+    dot = snakemake(make_project(tmp_path, MINI), "--rulegraph").stdout
+    label = dict(re.findall(r'(\d+)\[label = "(\w+)"', dot))
+    edges = [(label[a], label[b]) for a, b in re.findall(r"(\d+) -> (\d+)", dot)]
+    report = {"render_report"}  # the rendered report and every rule it waits for
+    while grown := {a for a, b in edges if b in report} - report:
+        report |= grown
+    assert "refiqda_project" not in report
+    assert priority["refiqda_project"] is None
+    side = {"rulegraph", "run_manifest"}
+    chain = report - side | {"provenance_manifest"}
+    unprioritised = sorted(r for r in chain if priority.get(r) is None)
+    assert not unprioritised, f"rules on the report's chain without a priority: {unprioritised}"
+    assert priority["report_source"] == priority["theme_breakdowns"] == "PRIORITY_CHAIN"

@@ -13,6 +13,7 @@ rule theme_breakdowns:
         layout.log("theme_breakdowns"),
     benchmark:
         layout.benchmark("theme_breakdowns")
+    priority: PRIORITY_CHAIN
     conda:
         ENVIRONMENT
     resources:
@@ -44,6 +45,7 @@ rule coding_validation:
         layout.log("coding_validation"),
     benchmark:
         layout.benchmark("coding_validation")
+    priority: PRIORITY_FEEDS_CHAIN
     conda:
         ENVIRONMENT
     resources:

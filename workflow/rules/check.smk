@@ -20,6 +20,7 @@ rule consistency_checks:
         layout.log("consistency_checks"),
     benchmark:
         layout.benchmark("consistency_checks")
+    priority: PRIORITY_CHAIN
     conda:
         ENVIRONMENT
     resources:
@@ -47,6 +48,7 @@ rule checks_gate:
         layout.log("checks_gate"),
     benchmark:
         layout.benchmark("checks_gate")
+    priority: PRIORITY_CHAIN
     conda:
         ENVIRONMENT
     resources:

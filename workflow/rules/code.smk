@@ -16,6 +16,7 @@ rule theme_codings:
         layout.log("theme_codings"),
     benchmark:
         layout.benchmark("theme_codings")
+    priority: PRIORITY_CHAIN
     conda:
         ENVIRONMENT
     resources:

@@ -26,6 +26,15 @@ DOCUMENTS = check_corpus(config["corpus"]["patterns"])
 # batch name -> its doc ids; one ingestion job per batch (see config corpus.ingestion_jobs).
 BATCHES = ingestion_batches(DOCUMENTS, config["corpus"].get("ingestion_jobs", 32))
 
+# Job order on a few cores (--cores 2 or 4). Jobs on the longest chain to the report go first
+# (ingestion, coding, review merge, breakdowns, checks, report source, render, manifest), then
+# the two that the report also waits for (coding_validation, report_figures); the rest (the
+# .qdpx export, the codebook exports, the rule graph, the run manifest) fill spare cores.
+# Without this the scheduler ran refiqda_project and coding_validation before the checks, so the
+# report's chain waited on one core (issue 14: the 1,000-document build).
+PRIORITY_CHAIN = 10
+PRIORITY_FEEDS_CHAIN = 5
+
 # Every rule runs in the project's one environment (used with --use-conda).
 ENVIRONMENT = "../../environment.yml"
 

@@ -11,6 +11,7 @@ rule segment_batch:
         layout.log("segment_batch", "batch"),
     benchmark:
         layout.benchmark("segment_batch", "batch")
+    priority: PRIORITY_CHAIN
     conda:
         ENVIRONMENT
     resources:
@@ -34,6 +35,7 @@ rule segments_table:
         layout.log("segments_table"),
     benchmark:
         layout.benchmark("segments_table")
+    priority: PRIORITY_CHAIN
     conda:
         ENVIRONMENT
     resources:

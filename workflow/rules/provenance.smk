@@ -36,6 +36,7 @@ rule provenance_manifest:
         layout.log("provenance_manifest"),
     benchmark:
         layout.benchmark("provenance_manifest")
+    priority: PRIORITY_CHAIN
     conda:
         ENVIRONMENT
     resources:

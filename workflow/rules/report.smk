@@ -59,6 +59,7 @@ rule report_figures:
         layout.log("report_figures"),
     benchmark:
         layout.benchmark("report_figures")
+    priority: PRIORITY_FEEDS_CHAIN
     conda:
         ENVIRONMENT
     resources:
@@ -126,6 +127,7 @@ rule report_source:
         layout.log("report_source"),
     benchmark:
         layout.benchmark("report_source")
+    priority: PRIORITY_CHAIN
     conda:
         ENVIRONMENT
     resources:
@@ -158,6 +160,7 @@ rule render_report:
         layout.log("render_report"),
     benchmark:
         layout.benchmark("render_report")
+    priority: PRIORITY_CHAIN
     conda:
         ENVIRONMENT
     resources:

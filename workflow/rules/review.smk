@@ -17,6 +17,7 @@ rule review_merge:
         layout.log("review_merge"),
     benchmark:
         layout.benchmark("review_merge")
+    priority: PRIORITY_CHAIN
     conda:
         ENVIRONMENT
     resources:

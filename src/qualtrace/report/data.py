@@ -14,6 +14,7 @@ from ..analysis.gold_scores import SetScore, read_scores
 from ..coding.codebook import Codebook, load_codebook
 from ..common.io import InputError, read_raw
 from ..common.tables import read_table, records
+from . import contrast
 
 # Tables the report needs (named inputs of the report_source rule, without `.csv`).
 TABLES = ("documents", "segments", "codings", "facets", "theme_summary", "theme_cooccurrence",
@@ -64,11 +65,20 @@ class ReportData:
         self.facet_segments: dict[tuple[str, str], set[str]] = defaultdict(set)
         for row in t["facets"]:
             self.facet_segments[(row["facet"], row["value"])].add(row["segment_id"])
+        self._cues: dict[str, list[str]] = {}
 
     # ------------------------------------------------------------------ lookups
     def countable(self) -> list[dict[str, str]]:
         """Content segments: not boilerplate, of a kind the codebook codes (document order)."""
         return self._countable
+
+    def contrast_cues(self, seg: dict[str, str]) -> list[str]:
+        """contrast.cues of the segment's text, found once per segment (a segment is looked
+        at for every theme it carries)."""
+        found = self._cues.get(seg["segment_id"])
+        if found is None:
+            found = self._cues[seg["segment_id"]] = contrast.cues(seg["text"])
+        return found
 
     def theme_label(self, theme_id: str) -> str:
         found = self.theme.get(theme_id)

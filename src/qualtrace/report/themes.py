@@ -70,14 +70,16 @@ def theme_voices(reg: Registry, data: ReportData, t: str) -> str:
     if facet is None or facet.id not in {f.id for f in data.facets}:
         return ""
     groups, contrasting, cue_seen = [], [], []
+    in_contrasting: set[str] = set()  # `contrasting` as a set: a list lookup made this quadratic
     for value in facet.values:
         ids = items.ids((data.cell.get((facet.id, t, value.id)) or {}).get("segment_ids", ""))
         segs = [data.segment[s] for s in ids if s in data.segment]
         if not segs:
             continue
-        marked = [(s, contrast.cues(s["text"])) for s in segs]
+        marked = [(s, data.contrast_cues(s)) for s in segs]
         for s, found in marked:
-            if found and s["segment_id"] not in contrasting:
+            if found and s["segment_id"] not in in_contrasting:
+                in_contrasting.add(s["segment_id"])
                 contrasting.append(s["segment_id"])
                 cue_seen += [c for c in found if c not in cue_seen]
         pick, found = min(marked, key=lambda m: (not m[1], len(m[0]["text"]),
