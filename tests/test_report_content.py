@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from qualtrace import SCHEMA_DIR
+from qualtrace.common.tables import frame, records
 from workflow_helpers import read_rows
 from qualtrace.report import contrast
 from qualtrace.report.numbers import Registry
@@ -42,7 +43,8 @@ def test_validity_puts_held_out_sets_first_and_calls_tuned_scores_optimistic():
     from qualtrace.report.validity import gold_sets_context
 
     def corpus(rows):  # no scores on other gold corpora: only this corpus's gold files
-        return SimpleNamespace(tables={"coding_validation_by_set": rows}, gold_units=[],
+        typed = records(frame("coding_validation_by_set", rows))  # as the report reads it
+        return SimpleNamespace(tables={"coding_validation_by_set": typed}, gold_units=[],
                                theme_label=lambda t: t, external=[], external_path="",
                                external_note="", codebook=SimpleNamespace(facets=[]),
                                manifest={})
