@@ -12,8 +12,8 @@ import pytest
 
 from qualtrace.coding import regex_budget
 from qualtrace.coding.codebook import CodebookError, parse_codebook
-from qualtrace.coding.engine import CODING_FIELDS, FACET_FIELDS, code_segments
-from qualtrace.common.io import write_csv
+from qualtrace.coding.engine import code_segments
+from qualtrace.common.tables import write_table
 
 from test_coding import CODEBOOK, make
 
@@ -72,9 +72,10 @@ def test_an_endless_term_fails_the_build_in_one_line_and_keeps_what_was_built(tm
     codebook.write_text(risky_codebook(r"(a|a)+b"), encoding="utf-8")
     raw, segs = make([("paragraph", UNITS["finding"]), ("quote", UNITS["quote"])])
     (tmp_path / "d1.txt").write_text(raw, encoding="utf-8")
-    write_csv(tmp_path / "documents.csv", ["doc_id", "path"],
-              [{"doc_id": "d1", "path": str(tmp_path / "d1.txt")}])
-    write_csv(tmp_path / "segments.csv", list(segs[0]), segs)
+    write_table([{"doc_id": "d1", "path": str(tmp_path / "d1.txt"), "sha256": "0" * 64,
+                  "n_chars": len(raw), "source_name": "d1.txt"}], tmp_path / "documents.csv")
+    write_table([{**s, "line": 1, "repeated_across_documents": False} for s in segs],
+                tmp_path / "segments.csv")
     for name in ("codings.csv", "facets.csv"):
         (tmp_path / name).write_text("built before\n", encoding="utf-8")
     t0 = time.monotonic()

@@ -7,8 +7,8 @@ import shutil
 import pytest
 
 from conftest import ROOT
-from qualtrace.coding.engine import CODING_FIELDS, FACET_FIELDS
-from qualtrace.common.io import InputError, write_csv
+from qualtrace.common.io import InputError
+from qualtrace.common.tables import write_table
 from qualtrace.review.app import create_app
 from qualtrace.review.decisions import read_decisions, text_sha256
 
@@ -21,16 +21,17 @@ def run_dir(tmp_path):
     shutil.copytree(ROOT / "config", tmp_path / "config")
     processed = tmp_path / "data/processed"
     seg = {"segment_id": "d-0001", "doc_id": "d", "kind": "paragraph", "section": "Money",
-           "start": "10", "end": str(10 + len(TEXT)), "line": "3", "text": TEXT,
-           "boilerplate": "false", "speaker_group_raw": "", "speaker_group": "",
-           "interview_id": ""}
-    other = {**seg, "segment_id": "d-0002", "start": "60", "end": "70", "text": "Plain text",
-             "line": "5"}
-    write_csv(processed / "segments.csv", list(seg), [seg, other])
-    write_csv(processed / "codings_auto.csv", CODING_FIELDS, [{
-        "segment_id": "d-0001", "doc_id": "d", "theme": "resourcing", "evidence_start": "10",
-        "evidence_end": "17", "evidence_text": "Funding", "rule": "resourcing/money"}])
-    write_csv(processed / "facets_auto.csv", FACET_FIELDS, [])
+           "start": 10, "end": 10 + len(TEXT), "line": 3, "text": TEXT,
+           "boilerplate": False, "speaker_group_raw": "", "speaker_group": "",
+           "interview_id": "", "repeated_across_documents": False}
+    other = {**seg, "segment_id": "d-0002", "start": 60, "end": 70, "text": "Plain text",
+             "line": 5}
+    write_table([seg, other], processed / "segments.csv")
+    write_table([{
+        "segment_id": "d-0001", "doc_id": "d", "theme": "resourcing", "evidence_start": 10,
+        "evidence_end": 17, "evidence_text": "Funding", "rule": "resourcing/money"}],
+        processed / "codings_auto.csv")
+    write_table([], processed / "facets_auto.csv")
     return tmp_path
 
 

@@ -14,26 +14,26 @@ VOCABULARY = {"theme": ["resourcing", "partnership", "stigma"],
               "stakeholder": ["client", "partner"], "area": ["rural", "urban"]}
 
 
-def segment(n, text, boilerplate="false"):
-    return {"segment_id": f"d-{n:04d}", "doc_id": "d", "start": str(n * 100),
-            "end": str(n * 100 + len(text)), "text": text, "boilerplate": boilerplate,
+def segment(n, text, boilerplate=False):
+    return {"segment_id": f"d-{n:04d}", "doc_id": "d", "start": n * 100,
+            "end": n * 100 + len(text), "text": text, "boilerplate": boilerplate,
             "kind": "paragraph"}
 
 
 SEGMENTS = [segment(1, "Funding was short."), segment(2, "Partners met monthly."),
-            segment(3, "Nothing coded here."), segment(4, "Contact", boilerplate="true")]
+            segment(3, "Nothing coded here."), segment(4, "Contact", boilerplate=True)]
 SHA = {s["segment_id"]: text_sha256(s["text"]) for s in SEGMENTS}
 
 
 def coding(n, theme, rule=None):
     return {"segment_id": f"d-{n:04d}", "doc_id": "d", "theme": theme,
-            "evidence_start": str(n * 100), "evidence_end": str(n * 100 + 4),
+            "evidence_start": n * 100, "evidence_end": n * 100 + 4,
             "evidence_text": "xxxx", "rule": rule or f"{theme}/r"}
 
 
 def facet(n, name, value):
     return {"segment_id": f"d-{n:04d}", "doc_id": "d", "facet": name, "value": value,
-            "evidence_start": str(n * 100), "evidence_end": str(n * 100 + 4),
+            "evidence_start": n * 100, "evidence_end": n * 100 + 4,
             "evidence_text": "xxxx", "rule": f"{name}/r"}
 
 
@@ -254,17 +254,16 @@ def test_outcome_rows_follow_their_schema(tmp_path):
     import yaml
 
     from conftest import ROOT
-    from qualtrace.common.io import write_csv
+    from qualtrace.common.tables import write_table
     from workflow_helpers import read_rows
-    from qualtrace.review.merge import OUTCOME_FIELDS
 
     spec = yaml.safe_load((SCHEMA_DIR / "review_decisions.schema.yaml")
                           .read_text(encoding="utf-8"))
-    assert spec["required"] == OUTCOME_FIELDS
+    spec.pop("sort_by", None)  # qualtrace's own keyword
     merged = run(decide(1, "resourcing", "accept"), decide(1, "resourcing", "reject"),
                  decide(9, "stigma", "add", note="a, \"quoted\" memo"),
                  decide(2, "partnership", "reject", sha="e" * 64))
-    write_csv(tmp_path / "out.csv", OUTCOME_FIELDS, merged.outcomes)
+    write_table(merged.outcomes, tmp_path / "out.csv", "review_decisions")
     rows = read_rows(tmp_path / "out.csv")
     assert {r["outcome"] for r in rows} == {"superseded", "applied", "unknown", "stale"}
     for row in rows:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from qualtrace.common.io import write_csv
+from qualtrace.common.tables import write_table
 
 # An ESC title sequence (OSC 0 ... BEL), clear screen (CSI 2J), a C1 CSI, a bidi override, a
 # curly quote and an ellipsis that an ASCII terminal cannot encode.
@@ -28,16 +28,17 @@ def run_dir(tmp_path) -> Path:
     raw.parent.mkdir(parents=True)
     raw.write_bytes(RAW.encode("utf-8"))
     processed = tmp_path / "data" / "processed"
-    write_csv(processed / "documents.csv", ["doc_id", "path", "sha256"], [
-        {"doc_id": "doc", "path": "data/raw/doc.txt",
-         "sha256": hashlib.sha256(RAW.encode("utf-8")).hexdigest()}])
+    write_table([{"doc_id": "doc", "path": "data/raw/doc.txt",
+                  "sha256": hashlib.sha256(RAW.encode("utf-8")).hexdigest(),
+                  "n_chars": len(RAW), "source_name": "doc.txt"}], processed / "documents.csv")
     start = RAW.index("Careful")
-    write_csv(processed / "segments.csv", ["segment_id", "doc_id", "kind", "start", "end",
-                                           "line", "text"], [
+    flags = {"boilerplate": False, "repeated_across_documents": False}
+    write_table([
         {"segment_id": "doc-0001", "doc_id": "doc", "kind": "title", "start": 0, "end": 5,
-         "line": 1, "text": "Title"},
+         "line": 1, "text": "Title", **flags},
         {"segment_id": "doc-0002", "doc_id": "doc", "kind": "paragraph", "start": start,
-         "end": start + len(HOSTILE), "line": 3, "text": HOSTILE}])
+         "end": start + len(HOSTILE), "line": 3, "text": HOSTILE, **flags}],
+        processed / "segments.csv")
     return tmp_path
 
 
