@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from qualtrace.coding.codebook import load_codebook
+from qualtrace.common.tables import frame, records
 from qualtrace.report import limits
 from qualtrace.report.data import ReportData
 from qualtrace.report.document import Context, build
@@ -149,6 +150,9 @@ def synthetic(codebook, n_docs: int) -> ReportData:
               "check_items": check_items, "key_point_support": support}
     manifest = {"inputs": [{"doc_id": d["doc_id"], "path": d["path"], "sha256": d["sha256"]}
                            for d in documents]}
+    # typed as read_table gives them to the report
+    tables = {name: records(frame(name, rows)) for name, rows in tables.items()}
+    by_facet = {f: records(frame("theme_by_facet", rows)) for f, rows in by_facet.items()}
     return ReportData(codebook=codebook, manifest=manifest, tables=tables, by_facet=by_facet)
 
 
