@@ -11,17 +11,18 @@ pytest.importorskip("matplotlib")
 
 THEMES = ["a", "b", "c"]
 LABELS = {"a": "Alpha $x$", "b": "Beta", "c": "Gamma"}
-SUMMARY = [{"theme": "a", "n_segments": "2"}, {"theme": "b", "n_segments": "5"},
-           {"theme": "c", "n_segments": "2"}]
-PAIRS = [{"theme_a": "a", "theme_b": "a", "n_segments": "2"},
-         {"theme_a": "a", "theme_b": "b", "n_segments": "1"},
-         {"theme_a": "a", "theme_b": "c", "n_segments": "0"},
-         {"theme_a": "b", "theme_b": "b", "n_segments": "5"},
-         {"theme_a": "b", "theme_b": "c", "n_segments": "2"},
-         {"theme_a": "c", "theme_b": "c", "n_segments": "2"}]
+SUMMARY = [{"theme": "a", "n_segments": 2}, {"theme": "b", "n_segments": 5},
+           {"theme": "c", "n_segments": 2}]
+PAIRS = [{"theme_a": "a", "theme_b": "a", "n_segments": 2},
+         {"theme_a": "a", "theme_b": "b", "n_segments": 1},
+         {"theme_a": "a", "theme_b": "c", "n_segments": 0},
+         {"theme_a": "b", "theme_b": "b", "n_segments": 5},
+         {"theme_a": "b", "theme_b": "c", "n_segments": 2},
+         {"theme_a": "c", "theme_b": "c", "n_segments": 2}]
 FACET = [{"theme": t, "value": v, "n_segments": n} for t, v, n in
-         [("a", "x", "1"), ("a", "y", "0"), ("b", "x", "3"), ("b", "y", "2"),
-          ("c", "x", "0"), ("c", "y", "2")]]
+         [("a", "x", 1), ("a", "y", 0), ("b", "x", 3), ("b", "y", 2),
+          ("c", "x", 0), ("c", "y", 2)]]
+# (counts typed as read_table gives them)
 
 
 def test_prevalence_orders_by_count_then_codebook():
