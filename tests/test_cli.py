@@ -85,6 +85,19 @@ def test_bad_input_is_one_line_and_exit_2(bad_inputs, command):
     assert sorted(p.name for p in bad_inputs.iterdir()) == ["bad.qdpx", "bad.yaml", "job.log"]
 
 
+@pytest.mark.parametrize("text, message", [("", "not JSON"), ("{\"a\": ", "not JSON"),
+                                           ("[1]", "expected a JSON object, got list")])
+def test_a_json_option_that_is_not_an_object_is_one_line(bad_inputs, text, message):
+    (bad_inputs / "a.txt").write_text("Title\n\nText.\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "qualtrace", "ingest", "a.txt", "--doc-id",
+                             "a", "--rules", text, "--output", "o.json"], cwd=bad_inputs,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr == f"qualtrace: error: --rules: {message}" + (
+        result.stderr.split(message, 1)[1]) and result.stderr.count("\n") == 1
+    assert not (bad_inputs / "o.json").exists()
+
+
 def test_a_bug_keeps_its_traceback(bad_inputs, monkeypatch):
     import qualtrace.exchange.refiqda as refiqda
 

@@ -21,6 +21,18 @@ from .. import layout
 from ..common.io import InputError
 
 
+def json_option(text: str, option: str) -> dict:
+    """An option that carries a JSON object (the workflow passes config sections this way);
+    anything else is bad input, reported in one line."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InputError(f"{option}: not JSON ({err.msg} at character {err.pos})") from None
+    if not isinstance(value, dict):
+        raise InputError(f"{option}: expected a JSON object, got {type(value).__name__}")
+    return value
+
+
 def cmd_ingest(args) -> None:
     from ..corpus.ingest import IngestRules, ingest_file
     from ..common.io import write_json
@@ -28,7 +40,7 @@ def cmd_ingest(args) -> None:
     if len(args.path) != len(args.doc_id):
         raise InputError(f"ingest: {len(args.path)} paths but {len(args.doc_id)} --doc-id values; "
                          "give one id per path, in the same order")
-    rules = IngestRules.from_config(json.loads(args.rules))
+    rules = IngestRules.from_config(json_option(args.rules, "--rules"))
     parsed = [ingest_file(path, doc_id, rules) for path, doc_id in zip(args.path, args.doc_id)]
     # One document: its object (as always); a batch: a list of them, in the order given.
     write_json(args.output, parsed[0] if len(parsed) == 1 else parsed)
@@ -70,7 +82,7 @@ def cmd_review_merge(args) -> str:
         merged = merge(records(read_table(args.segments, "segments")),
                        records(read_table(args.codings_auto, "codings_auto")),
                        records(read_table(args.facets_auto, "facets_auto")), decisions,
-                       Policy.from_config(json.loads(args.policy)))
+                       Policy.from_config(json_option(args.policy, "--policy")))
         write_table(merged.codings, args.codings, "codings")
         write_table(merged.facets, args.facets, "facets")
         write_table(merged.outcomes, args.outcomes, "review_decisions")
@@ -87,7 +99,8 @@ def cmd_check(args) -> str:
                          args.breakdowns, load_codebook(args.codebook, terms=False),
                          args.review_decisions)
     try:
-        checks, items, key_points, errors = run_checks(tables, json.loads(args.severity))
+        severity = json_option(args.severity, "--severity")
+        checks, items, key_points, errors = run_checks(tables, severity)
     except ChecksFailed as err:
         raise InputError(str(err)) from None
     # Written even when an error-severity check fails (rule checks_gate then stops the build),
