@@ -73,7 +73,7 @@ def test_cluster_generic_build_equals_local_build(tmp_path, monkeypatch):
     assert submitted == local_rules
 
     actual = output_hashes(work)
-    assert actual.keys() == expected.keys()
+    assert sorted(actual.keys() ^ expected.keys()) == []  # names the files only one build made
     differing = sorted(path for path in expected if actual[path] != expected[path])
     assert not differing, (
         f"cluster jobs made different {differing}: a job depends on state outside its declared "
