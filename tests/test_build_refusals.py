@@ -194,6 +194,24 @@ def test_corpus_pattern_reaching_outside_is_refused(built, tmp_path):
                     r"directory", message), message
 
 
+def test_a_gold_file_behind_a_link_is_refused_and_never_read(built, tmp_path):
+    secret = tmp_path / "gold.jsonl"
+    secret.write_text('{"SECRET-OUTSIDE-THE-PROJECT": 1}\n')
+    link = built / "data/gold/zz_linked.jsonl"
+    made = not link.parent.exists()
+    link.parent.mkdir(exist_ok=True)
+    link.symlink_to(secret)
+    try:
+        message = one_error_line(refused(built))
+    finally:
+        link.unlink()
+        if made:
+            link.parent.rmdir()
+    assert message.startswith("data/gold/zz_linked.jsonl: is a symbolic link"), message
+    assert message.endswith("a gold file (config gold.patterns) must be a regular file inside "
+                            "the project") and "SECRET" not in message
+
+
 # ---------------------------------------------------------------- fault 10
 def test_nfc_and_nfd_copies_are_refused(built):
     text = "Caf\u00e9 notes\n\nThe r\u00e9sum\u00e9 of what clients said in K\u00f6ln.\n"

@@ -94,3 +94,33 @@ def test_config_file_errors_are_one_line(project, capsys):
     message = stopped(capsys, lambda: preflight.check_config_files(
         ["config/config.yaml"], SCHEMA_DIR / "config.schema.yaml"))
     assert message.startswith(f"config/config.yaml:{line}:3: not valid YAML")
+
+
+def test_a_codebook_outside_the_project_or_behind_a_link_is_refused_unread(project, capsys):
+    outside = project.parent / f"{project.name}-codebook.yaml"
+    outside.write_text("SECRET: [\n", encoding="utf-8")
+    message = stopped(capsys, lambda: preflight.check_codebook(str(outside), SCHEMA))
+    assert message.startswith(f"{outside}: is outside the project directory")
+    assert message.endswith("the codebook (config codebook) must be a regular file inside "
+                            "the project") and "SECRET" not in message
+    os.symlink(outside, "config/linked.yaml")
+    message = stopped(capsys, lambda: preflight.check_codebook("config/linked.yaml", SCHEMA))
+    assert message.startswith("config/linked.yaml: is a symbolic link") and "SECRET" not in message
+    assert stamps("codebook") == []
+
+
+@pytest.mark.parametrize("where", ["outside", "link"])
+def test_other_files_a_config_names_must_be_inside_the_project(project, capsys, where):
+    secret = project.parent / f"{project.name}-scores.csv"
+    secret.write_text("SECRET\n", encoding="utf-8")
+    path = str(secret)
+    if where == "link":
+        os.symlink(secret, "config/scores.csv")
+        path = "config/scores.csv"
+    message = stopped(capsys, lambda: preflight.external_scores(
+        {"validity": {"external_scores": path}}))
+    assert message.startswith(f"{path}: ") and "SECRET" not in message
+    assert "the scores file (config validity.external_scores) must be a regular file" in message
+    message = stopped(capsys, lambda: preflight.check_project_files([path], "a gold file"))
+    assert message.endswith("a gold file must be a regular file inside the project")
+    preflight.check_project_files(["config/codebook.yaml", "data/raw/missing.jsonl"], "x")

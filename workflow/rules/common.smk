@@ -6,7 +6,12 @@ from snakemake.io import strip_wildcard_constraints
 
 from qualtrace import layout
 from qualtrace.audit.provenance import pin_source_date_epoch
-from qualtrace.common.preflight import check_corpus, codebook_facets, external_scores
+from qualtrace.common.preflight import (
+    check_corpus,
+    check_project_files,
+    codebook_facets,
+    external_scores,
+)
 from qualtrace.corpus.discovery import ingestion_batches
 from qualtrace.review.decisions import refuse_bad_decision_files
 
@@ -51,9 +56,11 @@ wildcard_constraints:
 EXTERNAL_SCORES = external_scores(config)
 
 GOLD = sorted({p for pattern in config.get("gold", {}).get("patterns", []) for p in glob(pattern)})
+check_project_files(GOLD, "a gold file (config gold.patterns)")
 
 # Review decisions (inputs): checked before any job runs, so a bad row removes no built output.
 REVIEW = sorted(glob(layout.REVIEW_GLOB))
+check_project_files(REVIEW, "a review decision file")
 refuse_bad_decision_files(REVIEW, config["codebook"])
 # The conflict policy as canonical JSON: changing it reruns the merge.
 REVIEW_POLICY = json.dumps(config.get("review", {}), sort_keys=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 from .. import layout
 
 __all__ = ["stop", "check_config_files", "check_codebook", "codebook_facets", "check_corpus",
-           "check_render", "external_scores"]
+           "check_render", "external_scores", "check_project_files"]
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 # Where a passing codebook (by content) and corpus (by names, sizes, mtimes) are remembered: an
@@ -54,10 +54,25 @@ def _fingerprint(codebook: Path, schema: Path) -> str:
     return digest.hexdigest()
 
 
+def check_project_files(paths, what: str) -> None:
+    """Stop unless every path is a regular file inside the project, reached without symbolic
+    links: the raw files' guard (common.io.raw_path_problem), for the other files a config
+    names (codebook, scores file, gold files, review decisions). A missing file is left to
+    the reader, which names it."""
+    from .io import raw_path_problem
+
+    for path in paths:
+        problem = raw_path_problem(path, root=os.getcwd())
+        if problem:
+            stop(f"{path}: {problem.split('; ')[0]}; {what} must be a regular file inside the "
+                 "project")
+
+
 def check_codebook(path, schema_path) -> None:
     """Load and compile the codebook fully (schema, references, every term), as the coding job
     will. A passing version is remembered by content, so the ~1 s this takes is paid once per
     edit, not on every Snakemake start (a no-op run must stay fast)."""
+    check_project_files([path], "the codebook (config codebook)")
     codebook, schema = Path(path), Path(schema_path)
     try:
         key = _fingerprint(codebook, schema)
@@ -149,6 +164,7 @@ def external_scores(config: dict) -> list[str]:
     path = (config.get("validity") or {}).get("external_scores")
     if not path:
         return []
+    check_project_files([path], "the scores file (config validity.external_scores)")
     from ..analysis.gold_scores import read_scores
     from .io import InputError
 
