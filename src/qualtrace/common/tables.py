@@ -14,12 +14,12 @@ producer's order, e.g. codebook order, is the table's order) and replaces the fi
 a row that fails the schema is reported in one line naming the file, the row and the column,
 and the previous file stays as it was.
 
-Validation is jsonschema (already a dependency) on the schema itself rather than a second
-description of each table in pandera: the schemas stay the single, tool-neutral definition.
-Because these schemas constrain each column on its own (no keyword spans two columns; this
-module refuses a schema that would), the columns are checked structurally once and each
-column's distinct cells are validated against its property schema, which is exact and keeps
-the cost independent of repeated values.
+Validation reads the schema itself rather than a second description of each table (pandera):
+the schemas stay the single, tool-neutral definition. Because they constrain each column on
+its own (no keyword spans two columns; this module refuses a schema that would), a column is
+checked at once for the keywords the schemas use (enum, pattern, lengths, with JSON Schema's
+meaning; a property test holds this to jsonschema's verdicts), and by jsonschema, value by
+value, for any other keyword; jsonschema words the message for the first bad cell.
 """
 from __future__ import annotations
 
