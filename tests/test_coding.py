@@ -197,6 +197,43 @@ def test_requires_only_with_any():
         parse_codebook(text)
 
 
+SPEAKERS = CODEBOOK.replace("""      - id: joint/near
+        near: {a: [police], b: [work*], within: 2}""", """      - id: joint/near
+        near: {a: [police], b: [work*], within: 2}
+      - id: joint/speaker_on_staff
+        any: [social worker*]
+        speakers: [client]""")
+
+
+def test_speakers_reads_a_rule_only_in_quotations_of_those_speakers():
+    cb = parse_codebook(SPEAKERS)
+    lines = [("quote", "\u201cMy social worker was great.\u201d (Client interview 1)"),
+             ("quote", "\u201cThe social workers were great.\u201d (Justice social workers interview 2)"),
+             ("paragraph", "The social worker was great."),
+             ("quote", "\u201cSocial workers, again.\u201d (Client interview 3)")]
+    raw, segs = make(lines)
+    for seg, group in zip(segs, ["client", "justice_social_worker", "", "client"]):
+        seg["speaker_group"] = group
+    codings, facets = code_segments(segs, {"d1": raw}, cb)
+    assert [(r["segment_id"][-1], r["theme"], r["rule"], r["evidence_text"]) for r in codings] \
+        == [("1", "joint", "joint/speaker_on_staff", "social worker"),
+            ("4", "joint", "joint/speaker_on_staff", "Social workers")]
+    # the attribution still gives the quotation's stakeholder, as before
+    assert [(r["segment_id"][-1], r["value"]) for r in facets
+            if r["rule"] == "stakeholder/attribution"] == \
+        [("1", "client"), ("2", "jsw_professional"), ("4", "client")]
+
+
+def test_speakers_must_be_values_of_the_attributing_facet():
+    with pytest.raises(CodebookError, match=r":\d+:\d+: .*unknown speaker value 'clients' "
+                                            r"\(did you mean 'client'\?\)"):
+        parse_codebook(SPEAKERS.replace("speakers: [client]", "speakers: [clients]"))
+    no_attribution = SPEAKERS.replace(
+        "    attribution: {rule: stakeholder/attribution}\n", "")
+    with pytest.raises(CodebookError, match="no facet has an `attribution:` rule"):
+        parse_codebook(no_attribution)
+
+
 def test_all_of_needs_every_group(cb):
     assert ("1", "both") in themes_of(cb, [("paragraph", "Housing was hard; so was health.")])
     assert themes_of(cb, [("paragraph", "Housing was hard.")]) == set()

@@ -82,6 +82,8 @@ class Rule:
     not_with: list[int] = field(default_factory=list)
     kinds: frozenset | None = None
     section: list[int] = field(default_factory=list)
+    # only quotations attributed to one of these values of the facet with an `attribution:`
+    speakers: frozenset | None = None
     index: int = 0             # codebook order, for deterministic tie-breaks
     trigger: int = 0           # the group whose hits make the rule worth evaluating
     lazy_terms: tuple = ()     # regex terms in the rule's groups, scanned when it is evaluated
@@ -219,6 +221,7 @@ class _Compiler:
         self.vocab = self.data.get("vocab", {})
         self.rule_ids: dict[str, tuple] = {}
         self.rule_count = 0
+        self.speaker_refs: list[tuple] = []  # (rule id, path, speakers) of rules naming speakers
         self.defaults = self.data.get("settings", {})
         # plain terms also match the plural and verb forms of their last word (qualtrace.coding.inflect)
         self.inflect = self.defaults.get("inflect", True)
@@ -290,6 +293,9 @@ class _Compiler:
             order = near.get("order", "any")
             same_sentence = near.get("same_sentence", True)
         kinds = spec.get("kinds")
+        speakers = spec.get("speakers")
+        if speakers:  # checked against the attributing facet's values once facets are known
+            self.speaker_refs.append((rid, path + ("speakers",), speakers))
         self.rule_count += 1
         rule = Rule(
             id=rid, label=label, kind=kind, groups=groups, within=within, order=order,
@@ -298,6 +304,7 @@ class _Compiler:
             not_with=self.terms(spec.get("not_with", []), path + ("not_with",)),
             kinds=frozenset(kinds) if kinds else None,
             section=self.terms(spec.get("section", []), path + ("section",)),
+            speakers=frozenset(speakers) if speakers else None,
             index=self.rule_count)
         # Regex terms cost a pass each: trigger on a group of plain terms where there is one, and
         # scan the rule's regex terms only once the plain terms make it worth evaluating.
@@ -393,6 +400,22 @@ class _Compiler:
                                   f"names unknown {what} {ref!r}"
                                   + (f" (did you mean {hint[0]!r}?)" if hint else ""))
 
+    def check_speakers(self, facets: list[Facet]) -> None:
+        """A rule's `speakers:` names values of the facet that says whose a quotation is (the
+        one with an `attribution:` rule)."""
+        attributing = [f for f in facets if f.attribution_rule]
+        ids = [v.id for f in attributing for v in f.values]
+        for rid, path, speakers in self.speaker_refs:
+            if not attributing:
+                self.rep.fail(path, f"rule {rid!r} names speakers, but no facet has an "
+                                    "`attribution:` rule to say whose a quotation is")
+            for i, value in enumerate(speakers):
+                if value not in ids:
+                    hint = difflib.get_close_matches(str(value), ids, n=1)
+                    self.rep.fail(path + (i,), f"names unknown speaker value {value!r}"
+                                  + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                                  + f"; known: {', '.join(ids)}")
+
     def compile(self) -> Codebook:
         data = self.data
         for name, items in self.vocab.items():
@@ -429,6 +452,7 @@ class _Compiler:
             if "context" in f:
                 facet.context = self.context(f, fpath, facet)
             facets.append(facet)
+        self.check_speakers(facets)
         kinds = data.get("settings", {}).get("code_kinds", DEFAULT_CODE_KINDS)
         self.matcher.build()
         return Codebook(self.rep.name, themes, facets, self.matcher, frozenset(kinds), data)

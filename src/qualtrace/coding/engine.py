@@ -137,7 +137,7 @@ class _Bits:
 # ---------------------------------------------------------------- the unit a rule looks at
 class _Unit:
     """What rules look at: the unit's text (attribution cut off), its hits and their bit mask,
-    kind, section.
+    kind, section, and the values its attribution gives a quotation (`speakers`).
 
     The hits of plain terms are filed by group: `_spans` maps a group's key to the group's
     sorted hits (the plain terms' hits of a group that also holds regex terms), as the scan of
@@ -146,7 +146,7 @@ class _Unit:
     unit's sentence breaks and its lower-cased text are also made on first use.
     """
     __slots__ = ("text", "hits", "mask", "kind", "section_hits", "matcher", "scanned",
-                 "_breaks", "_spans", "_low", "_cut", "grouped", "_rx")
+                 "_breaks", "_spans", "_low", "_cut", "grouped", "_rx", "speakers")
 
     def __init__(self, text: str, hits: dict, mask: int, kind: str, section_hits: dict,
                  matcher, scanned: set, spans: dict | None = None):
@@ -155,6 +155,7 @@ class _Unit:
         self.mask = mask
         self.kind = kind
         self.section_hits = section_hits
+        self.speakers = frozenset()  # a quotation's attributed values (set by the caller)
         self.matcher = matcher
         self.scanned = scanned
         self._breaks = None
@@ -284,6 +285,7 @@ class _Prog:
                  "gregex", "need", "trigger_bit", "min_hits", "within", "too_far", "a_first",
                  "same_sentence", "not_with", "not_with_bit", "not_with_regex", "unless",
                  "unless_bit", "unless_key", "unless_plain", "unless_regex", "kinds", "section",
+                 "speakers",
                  "lazy_terms", "lazy_not_with", "lazy_unless", "veto_terms", "plain", "fast",
                  "bound", "vetoes_only", "direct_pair", "quiet_bits", "quiet_regex")
 
@@ -318,13 +320,14 @@ class _Prog:
         self.unless_bit, self.unless_plain = bits.group(plain), frozenset(plain)
         self.unless_key = bits.key(self.unless_bit)
         self.kinds, self.section = rule.kinds, tuple(rule.section)
+        self.speakers = rule.speakers
         self.lazy_terms, self.lazy_not_with = rule.lazy_terms, rule.lazy_not_with
         self.lazy_unless = rule.lazy_unless
         self.veto_terms = rule.lazy_unless + lab.lazy_terms  # regex vetoes, looked for lazily
-        # Nothing to do before firing it: no kinds, section or regex scans of its own (regex
-        # vetoes, if any, are looked for once it fires); plain: no regex vetoes either.
-        self.vetoes_only = (rule.kinds is None and not rule.section and not rule.lazy_terms
-                            and not rule.lazy_not_with)
+        # Nothing to do before firing it: no kinds, section, speakers or regex scans of its own
+        # (regex vetoes, if any, are looked for once it fires); plain: no regex vetoes either.
+        self.vetoes_only = (rule.kinds is None and not rule.section and rule.speakers is None
+                            and not rule.lazy_terms and not rule.lazy_not_with)
         self.plain = self.vetoes_only and not rule.lazy_unless and not lab.lazy_terms
         # An `any` rule whose answer, with no vetoes about, is its group's earliest hit.
         self.fast = (self.plain and self.kind == _ANY and rule.min_hits == 1
@@ -537,6 +540,8 @@ def _evaluate(prog: _Prog, unit: _Unit, label_vetoes=(), beat: int = -1) -> Evid
         return None
     if prog.section and not any(t in (unit.section_hits or {}) for t in prog.section):
         return None
+    if prog.speakers is not None and prog.speakers.isdisjoint(unit.speakers):
+        return None
     if prog.lazy_terms:
         unit.ensure(prog.lazy_terms)
     ev = _fire(prog, unit, label_vetoes)
@@ -617,7 +622,7 @@ def _vetoes_near(unit: _Unit, terms: tuple, spans: list[Span]) -> list[Span]:
 
 # ---------------------------------------------------------------- per-label-set evaluation
 # How a rule is answered in `_LabelSet.evaluate`: its group's earliest hit when no veto is about
-# (`_Prog.fast`); through `_evaluate` when it scans regex terms or checks kinds or sections
+# (`_Prog.fast`); through `_evaluate` when it scans regex terms or checks kinds, sections or speakers
 # first; by the pair search (`_Prog.direct_pair`); or fired at once.
 _FAST, _SCANS, _PAIR, _FIRE = "fast", "scans", "pair", "fire"
 
@@ -904,6 +909,13 @@ def _code_segments(segments, raw_texts: dict, codebook: Codebook):
                 mask |= by_term[t]
         unit.mask = mask
         segment_id = seg["segment_id"]
+        # A quotation's speaker, from its attribution: its facet values, and what rules naming
+        # `speakers:` read
+        attributed = {facet_id: attribution(facet, seg, raw)
+                      for facet, _, facet_id, _, _ in facets} if kind == "quote" else {}
+        if attributed:
+            unit.speakers = frozenset(v for values in attributed.values() if values
+                                      for v in values)
 
         found = themes.evaluate(unit)  # (in theme id order)
         for theme, ev in found.items():
@@ -914,7 +926,7 @@ def _code_segments(segments, raw_texts: dict, codebook: Codebook):
                 "evidence_text": raw[s:e], "rule": ev[2]})
         record = UnitFacets(len(doc_units), kind, section, frozenset(found))
         for facet, labels, facet_id, inherit_kinds, inherit_rule in facets:
-            values = attribution(facet, seg, raw) if kind == "quote" else None
+            values = attributed.get(facet_id)
             if values is None:
                 values = labels.evaluate(unit)
             how = OWN if values else ""
