@@ -545,7 +545,12 @@ class Matcher:
     def _emit(self, node: dict) -> str:
         alts = [_atom_rx(atom) + self._emit(child) for atom, child in _edges(node)]
         if None in node:
-            alts.append(r"(?!\w)")
+            # The end of a term: `(?!\w)` in the terms' own patterns. Here it is written `\b`,
+            # which says the same and is markedly cheaper for `re` (a position test, where a
+            # look-ahead is a nested match), because the character before is always a word
+            # character: a term ends with a word of `_PIECES` (`[\w*]+`, never a lone `*`), so
+            # its last atom is a word character, or `\w*` after one.
+            alts.append(r"\b")
         return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
 
     def _prefix_rx(self, t: int, k: int) -> re.Pattern:
