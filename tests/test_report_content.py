@@ -88,6 +88,10 @@ def test_uncoded_segments_are_listed(mini_build):
         assert passages(evidence, f"ev-{evidence_item(link['href'])}") == uncoded
         shown = re.findall(r"\b[\w.-]+-\d{4}\b", section.get_text())
         assert shown and set(shown) <= set(uncoded)
+        # a list, one item per passage shown (not run into the paragraph above it)
+        items = [re.findall(r"\b[\w.-]+-\d{4}\b", li.get_text())
+                 for li in section.find_all("li")]
+        assert items == [[s] for s in shown]
     else:
         assert "Every content segment carries at least one theme" in section.get_text()
 
